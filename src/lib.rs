@@ -1,0 +1,9 @@
+//! tgpay: the user side of Telegram payments over MTProto.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod currency;
+pub mod error;
+pub mod invoice;
+pub mod srp;
+pub mod tl;
