@@ -9,7 +9,7 @@
 //! assert_eq!(total.to_string(), "$14.97");
 //! assert_eq!(total.format_plain(), "14.97 USD");
 //! assert_eq!("14.97 USD".parse::<Amount>()?, total);
-//! assert_eq!(Currency::XTR.amount(1500).to_string(), "⭐1,500");
+//! assert_eq!(Currency::XTR.amount(1500).to_string(), "1,500 ⭐");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -55,9 +55,9 @@
 //! - the fraction always has `exponent` digits, after the table's decimal separator.
 //!
 //! So USD is `$4.99`, EUR `1 234,56 €`, JPY `¥1,053,959`, RUB `1 053 959,00 RUB`, CHF
-//! `1'234.56 CHF`, BRL `R$ 1.234,56`. Telegram Stars are shown as Telegram Desktop shows them: the
-//! star U+2B50 then the count, grouped with `,` (`⭐50`, `⭐1,500`); unlike Telegram Desktop the
-//! sign is kept (`−⭐50`). The arithmetic is exact for every `i64`, where Telegram Desktop goes
+//! `1'234.56 CHF`, BRL `R$ 1.234,56`. Telegram Stars are shown as the count, grouped with `,`,
+//! a space and the star U+2B50 (`50 ⭐`, `1,500 ⭐`; Telegram Desktop puts the star first), and the
+//! sign is kept (`−50 ⭐`). The arithmetic is exact for every `i64`, where Telegram Desktop goes
 //! through a `double`.
 //!
 //! [`Amount::format_plain`] is the machine format for logs and JSON: `4.99 USD`, `-4.99 USD`,
@@ -153,7 +153,7 @@ pub enum CurrencyError {
 }
 
 impl Currency {
-    /// Telegram Stars: exponent 0, shown as `⭐50`.
+    /// Telegram Stars: exponent 0, shown as `50 ⭐`.
     pub const XTR: Currency = Currency {
         code: *b"XTR",
         entry: &table::XTR,

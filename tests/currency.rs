@@ -249,10 +249,10 @@ fn formats_like_telegram_desktop() {
         ("JOD", 5, "JOD0.005"),
         ("IRR", 123_456, "1,234/56 IRR"),
         // Telegram Stars
-        ("XTR", 50, "⭐50"),
-        ("XTR", 1_500, "⭐1,500"),
-        ("XTR", -50, "\u{2212}⭐50"),
-        ("XTR", 0, "⭐0"),
+        ("XTR", 50, "50 ⭐"),
+        ("XTR", 1_500, "1,500 ⭐"),
+        ("XTR", -50, "\u{2212}50 ⭐"),
+        ("XTR", 0, "0 ⭐"),
     ];
     for &(code, minor, expected) in cases {
         let value = amount(code, minor);

@@ -307,7 +307,7 @@ impl Amount {
         Ok(self.minor.cmp(&other.minor))
     }
 
-    /// The amount as Telegram apps show it (`$4.99`, `1 234,56 €`, `⭐50`); the same as
+    /// The amount as Telegram apps show it (`$4.99`, `1 234,56 €`, `50 ⭐`); the same as
     /// `Display`. The rules are in the module docs.
     pub fn format(&self) -> String {
         self.to_string()
@@ -356,7 +356,7 @@ impl Amount {
     }
 }
 
-/// As Telegram apps show it: `$4.99`, `1 234,56 €`, `⭐50`.
+/// As Telegram apps show it: `$4.99`, `1 234,56 €`, `50 ⭐`.
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_display(f, self, false)

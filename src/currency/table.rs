@@ -28,7 +28,7 @@ pub(super) struct Entry {
     pub(super) source: CurrencySource,
 }
 
-/// Telegram Stars. Shown as Telegram Desktop shows them: the star, then the count grouped by `,`.
+/// Telegram Stars: the count grouped by `,`, a space, then the star (`50 ⭐`).
 pub(super) static XTR: Entry = Entry {
     code: *b"XTR",
     title: Cow::Borrowed("Telegram Stars"),
@@ -36,8 +36,8 @@ pub(super) static XTR: Entry = Entry {
     native: Cow::Borrowed("\u{2B50}"),
     thousands: Some(','),
     decimal: '.',
-    symbol_left: true,
-    space_between: false,
+    symbol_left: false,
+    space_between: true,
     exponent: 0,
     advisory_min: None,
     advisory_max: None,
