@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod country;
 pub mod currency;
 pub mod error;
 pub mod invoice;
