@@ -4,7 +4,7 @@
 //! This module is the protocol half; the world it serves (users, invoices, payments) plugs in
 //! through [`rpc::Handler`].
 //!
-//! - [`transport`]: [`Server`](transport::Server) on loopback TCP; the abridged, intermediate,
+//! - [`transport`]: [`Server`] on loopback TCP; the abridged, intermediate,
 //!   padded intermediate and full transports (detected from the first bytes), each plain or
 //!   obfuscated; MTProto 2.0 encryption in both directions; the [`UpdatesHub`] that pushes
 //!   `Updates` to live sessions.
