@@ -85,6 +85,9 @@ impl Handler for TestWorld {
                 Reply::result(&users)
             }
             tl::functions::help::GetAppConfig::CONSTRUCTOR_ID => Reply::DropConnection,
+            tl::functions::help::GetPromoData::CONSTRUCTOR_ID => {
+                panic!("a handler bug");
+            }
             _ => Reply::method_invalid(request),
         }
     }
@@ -653,6 +656,10 @@ async fn large_requests_and_results_are_gzipped() {
     assert_eq!(got, ids);
     let stats = sb.server.stats();
     assert!(stats.gzip_packed >= 1, "the request arrived as gzip_packed");
+    assert!(
+        stats.gzip_packed_sent >= 1,
+        "the result left as gzip_packed"
+    );
     assert_eq!(
         stats.requests_of(tl::functions::users::GetUsers::CONSTRUCTOR_ID),
         1
@@ -780,6 +787,24 @@ async fn drop_connection_gives_the_client_an_io_error() {
         }
     }
     assert_eq!(sb.server.stats().connections_accepted, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_closes_only_its_connection() {
+    let sb = sandbox().await;
+    let victim = grammers_client(sb.addr(), &sb.key, false);
+    let bystander = grammers_client(sb.addr(), &sb.other_key, false);
+    invoke(&bystander.client, &tl::functions::help::GetNearestDc {})
+        .await
+        .unwrap();
+    match invoke(&victim.client, &tl::functions::help::GetPromoData {}).await {
+        Err(InvocationError::Io(_)) => {}
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+    invoke(&bystander.client, &tl::functions::help::GetNearestDc {})
+        .await
+        .unwrap();
+    eventually(|| sb.server.stats().connections_open == 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1224,6 +1249,7 @@ async fn future_salts_are_bare_and_usable() {
     let request = raw
         .send(&tl::functions::GetFutureSalts { num: 3 }.to_bytes(), true)
         .await;
+    // (at most `num` salts, per the spec; grammers asks for 64)
     let msg = raw.expect(tl::types::FutureSalts::CONSTRUCTOR_ID).await;
     assert_eq!(msg.msg_id & 3, 1);
     let tl::enums::FutureSalts::Salts(salts) =

@@ -40,9 +40,8 @@ const MAX_OUT_CONTAINER: usize = 1_000_000;
 const GZIP_RESULT_THRESHOLD: usize = 16 * 1024;
 /// Nesting limit of query wrappers (`invokeWithLayer(initConnection(...))` is two).
 const MAX_WRAPPERS: usize = 8;
-/// `get_future_salts` returns between 1 and 64 salts; at least 2 so clients that fetch more
-/// when one is left do not ask again at once.
-const MIN_FUTURE_SALTS: usize = 2;
+/// `get_future_salts` returns between 1 and 64 salts ("a maximum of num").
+const MIN_FUTURE_SALTS: usize = 1;
 const MAX_FUTURE_SALTS: usize = 64;
 /// The largest `disconnect_delay` honoured by `ping_delay_disconnect`.
 const MAX_DISCONNECT_DELAY: i64 = 24 * 3600;
@@ -499,12 +498,16 @@ impl Run<'_> {
     }
 
     fn rpc_result(&mut self, req_msg_id: i64, result: Vec<u8>) {
-        let result = if result.len() >= GZIP_RESULT_THRESHOLD {
-            gzip(&result)
-                .filter(|packed| packed.len() < result.len())
-                .unwrap_or(result)
-        } else {
-            result
+        let packed = (result.len() >= GZIP_RESULT_THRESHOLD)
+            .then(|| gzip(&result))
+            .flatten()
+            .filter(|packed| packed.len() < result.len());
+        let result = match packed {
+            Some(packed) => {
+                self.shared.stats.gzip_sent();
+                packed
+            }
+            None => result,
         };
         let mut body = Vec::with_capacity(12 + result.len());
         RPC_RESULT.serialize(&mut body);

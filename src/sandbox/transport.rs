@@ -221,6 +221,7 @@ pub(crate) struct Stats {
     messages: AtomicU64,
     containers: AtomicU64,
     gzip: AtomicU64,
+    gzip_sent: AtomicU64,
     quick_acks: AtomicU64,
     bad_msgs: Mutex<BTreeMap<i32, u64>>,
     received: Mutex<HashMap<u32, u64>>,
@@ -238,6 +239,10 @@ impl Stats {
 
     pub(crate) fn gzip_received(&self) {
         self.gzip.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn gzip_sent(&self) {
+        self.gzip_sent.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn bad_msg(&self, code: i32) {
@@ -279,6 +284,7 @@ impl Stats {
             messages: load(&self.messages),
             containers: load(&self.containers),
             gzip_packed: load(&self.gzip),
+            gzip_packed_sent: load(&self.gzip_sent),
             quick_acks: load(&self.quick_acks),
             bad_msg_notifications: self
                 .bad_msgs
@@ -321,6 +327,8 @@ pub struct StatsSnapshot {
     pub containers: u64,
     /// `gzip_packed` messages received.
     pub gzip_packed: u64,
+    /// Results sent as `gzip_packed`.
+    pub gzip_packed_sent: u64,
     /// Quick ACKs sent.
     pub quick_acks: u64,
     /// `bad_msg_notification` / `bad_server_salt` sent, by error code.
@@ -518,10 +526,7 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: u64) {
     if *shutdown.borrow_and_update() {
         return;
     }
-    shared
-        .stats
-        .connections_open
-        .fetch_add(1, Ordering::Relaxed);
+    let _open = OpenConnection::new(&shared);
     let (push_tx, mut push_rx) = mpsc::channel(shared.config.updates_queue_len.max(1));
     let mut conn = Connection {
         shared: Arc::clone(&shared),
@@ -584,11 +589,31 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: u64) {
     if let Some(key) = &conn.key {
         shared.hub.unsubscribe_connection(key.user_id, id);
     }
-    shared
-        .stats
-        .connections_open
-        .fetch_sub(1, Ordering::Relaxed);
     debug!(connection = id, "connection closed");
+}
+
+/// Counts a connection as open for as long as it lives, also if its task panics (a panicking
+/// handler). Its hub subscriptions go with its channel, which the hub drops once closed.
+struct OpenConnection<'a> {
+    stats: &'a Stats,
+}
+
+impl<'a> OpenConnection<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        shared
+            .stats
+            .connections_open
+            .fetch_add(1, Ordering::Relaxed);
+        Self {
+            stats: &shared.stats,
+        }
+    }
+}
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.stats.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Connection {
