@@ -70,6 +70,7 @@ pub(crate) struct SaltPeriod {
 
 /// Server salts, attached to the authorization key (not the session): derived from a secret
 /// of this server instance, the key id and the 30-minute period, so no state is needed.
+#[derive(zeroize::ZeroizeOnDrop)]
 pub(crate) struct Salts {
     secret: [u8; 32],
 }
