@@ -6,5 +6,7 @@ pub mod country;
 pub mod currency;
 pub mod error;
 pub mod invoice;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod srp;
 pub mod tl;
