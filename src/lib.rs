@@ -3,8 +3,12 @@
 #![warn(missing_docs)]
 
 pub mod country;
+pub mod credentials;
 pub mod currency;
 pub mod error;
+pub mod form;
 pub mod invoice;
+pub mod order;
+pub mod secret;
 pub mod srp;
 pub mod tl;
