@@ -19,6 +19,10 @@
 //! | `subscription_period` ≤ 0 | no subscription | TDLib `convert_invoice` |
 //! | an invalid bot or provider user id | [`FormError::InvalidUserId`] | TDLib `GetPaymentFormQuery` |
 //!
+//! TDLib keeps the first four suggested tips in the server's order; the Bot API makes bots send
+//! them in increasing order, so keeping the four smallest is the same for every well-formed
+//! invoice and stays deterministic for the others.
+//!
 //! TDLib replaces an out-of-range price by ±2^40 and carries on; a payment library must not
 //! show or charge a price it cannot trust, so here such a form is refused.
 //!

@@ -20,7 +20,7 @@
 //! | country | not an ISO 3166-1 alpha-2 code, upper case (`US`) | [`PaymentError::AddressCountryInvalid`] |
 //! | post code | over 10 characters | [`PaymentError::AddressPostcodeInvalid`] |
 //! | name | blank, or over 64 characters | [`PaymentError::ReqInfoNameInvalid`] |
-//! | email | blank, over 128 characters, or not `local@domain` without spaces | [`PaymentError::ReqInfoEmailInvalid`] |
+//! | email | blank, over 128 characters, or not `local@domain` (one `@` unless quoted, no spaces) | [`PaymentError::ReqInfoEmailInvalid`] |
 //! | phone | no digits, over 15 digits, or other characters than digits, one leading `+`, spaces, `-`, `(`, `)`, `.` | [`PaymentError::ReqInfoPhoneInvalid`] |
 //!
 //! Any field containing a control character (a line break, a NUL) is refused with that field's
@@ -291,13 +291,14 @@ fn check_text(text: &str, min: usize, max: usize, error: PaymentError) -> Result
     }
 }
 
-/// An email address: `local@domain`, both sides non-empty, no whitespace or control
-/// characters, at most 128 characters.
+/// An email address: `local@domain`, both sides non-empty, no `@` in the local part unless it
+/// is quoted, no whitespace or control characters, at most 128 characters.
 fn check_email(email: &str) -> Result<(), PaymentError> {
     let email_ok = email.chars().count() <= MAX_EMAIL_CHARS
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.rsplit_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
+                && (!local.contains('@') || is_quoted(local))
                 && !domain.is_empty()
                 && !domain.contains('@')
                 && !domain.starts_with('.')
@@ -308,6 +309,11 @@ fn check_email(email: &str) -> Result<(), PaymentError> {
     } else {
         Err(PaymentError::ReqInfoEmailInvalid)
     }
+}
+
+/// A local part in double quotes (`"a@b"@example.com`), where RFC 5322 allows an `@`.
+fn is_quoted(local: &str) -> bool {
+    local.len() >= 2 && local.starts_with('"') && local.ends_with('"')
 }
 
 /// A phone number: 1 to 15 digits, optionally one leading `+`, and the separators people type
