@@ -3,10 +3,14 @@
 #![warn(missing_docs)]
 
 pub mod country;
+pub mod credentials;
 pub mod currency;
 pub mod error;
+pub mod form;
 pub mod invoice;
+pub mod order;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod secret;
 pub mod srp;
 pub mod tl;
