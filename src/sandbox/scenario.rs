@@ -67,6 +67,48 @@ pub struct Scenario {
     /// Telegram Stars top-up options (`payments.getStarsTopupOptions`).
     #[serde(default = "default_topup_options")]
     pub stars_topup_options: Vec<TopupOptionSpec>,
+    /// Scripted failures: calls of a method that fail the way the scenario says.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+}
+
+/// A scripted failure of the next calls of a method.
+///
+/// ```toml
+/// [[faults]]
+/// method = "payments.sendPaymentForm"
+/// error = "FLOOD_WAIT_3"     # the rpc_error message
+/// code = 420                 # its code (400 when omitted)
+/// times = 1
+///
+/// [[faults]]
+/// method = "payments.sendStarsForm"
+/// drop_connection = true     # process the call (charge), then close without answering
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// TL name of the method, e.g. `payments.sendPaymentForm`.
+    pub method: String,
+    /// Only for this user; every user when absent.
+    #[serde(default)]
+    pub user: Option<i64>,
+    /// The `rpc_error` message to answer with, e.g. `FORM_EXPIRED` or `FLOOD_WAIT_3`.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The `rpc_error` code (400 when absent).
+    #[serde(default)]
+    pub code: Option<i32>,
+    /// Run the call, then close the connection without answering (an ambiguous failure).
+    #[serde(default)]
+    pub drop_connection: bool,
+    /// How many calls are affected.
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A sandbox user (a payer).
@@ -416,6 +458,25 @@ impl Scenario {
                 ));
             }
         }
+        for fault in &self.faults {
+            if fault.error.is_some() == fault.drop_connection {
+                return invalid(format!(
+                    "fault on {}: give exactly one of `error` or `drop_connection = true`",
+                    fault.method
+                ));
+            }
+            if fault.error.as_deref().is_some_and(|e| {
+                e.is_empty()
+                    || !e
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            }) {
+                return invalid(format!(
+                    "fault on {}: `error` must be an RPC error name like FORM_EXPIRED",
+                    fault.method
+                ));
+            }
+        }
         let mut slugs = std::collections::HashSet::new();
         for invoice in &self.invoices {
             if !self.merchants.iter().any(|m| m.id == invoice.merchant) {
@@ -641,6 +702,7 @@ impl Scenario {
             ],
             invoices: vec![hoodie, ebook, club, sold_out, sticker_pack, golden_frame],
             stars_topup_options: default_topup_options(),
+            faults: Vec::new(),
         }
     }
 }

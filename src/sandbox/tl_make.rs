@@ -226,6 +226,11 @@ pub(crate) fn updates(
     .into()
 }
 
+/// `updateServiceNotification.type` of a merchant's pre-checkout rejection.
+pub(crate) const NOTIFY_PRECHECKOUT_FAILED: &str = "PAYMENT_PRECHECKOUT_FAILED";
+/// `updateServiceNotification.type` of a failed 3-D Secure verification.
+pub(crate) const NOTIFY_VERIFICATION_FAILED: &str = "PAYMENT_VERIFICATION_FAILED";
+
 /// A popup service notification (`updateServiceNotification`) of the given type.
 pub(crate) fn service_notification(kind: &str, message: String, date: i32) -> tl::enums::Update {
     tl::types::UpdateServiceNotification {

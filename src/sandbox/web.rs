@@ -76,7 +76,10 @@ fn escape(text: &str) -> String {
 }
 
 fn amount_text(view: &VerificationView) -> String {
-    format!("{} {}", view.total_amount, view.currency)
+    match crate::currency::Currency::from_code_or_fallback(&view.currency) {
+        Ok(currency) => currency.amount(view.total_amount).to_string(),
+        Err(_) => format!("{} {}", view.total_amount, view.currency),
+    }
 }
 
 const STYLE: &str = "body{font-family:-apple-system,Segoe UI,Roboto,sans-serif;background:#f1f3f6;\

@@ -487,7 +487,19 @@ impl World {
             charges: Vec::new(),
             pending: HashMap::new(),
             tokens: HashMap::new(),
-            faults: Vec::new(),
+            faults: scenario
+                .faults
+                .iter()
+                .map(|f| Fault {
+                    method: f.method.clone(),
+                    user: f.user,
+                    action: match &f.error {
+                        Some(e) => FaultAction::Error(RpcFail::new(f.code.unwrap_or(400), e)),
+                        None => FaultAction::DropAfter,
+                    },
+                    times: f.times,
+                })
+                .collect(),
             calls: HashMap::new(),
             clock_offset: 0,
             web_base: web_base.trim_end_matches('/').to_owned(),
@@ -715,7 +727,7 @@ impl World {
         }
         let updates = tl_make::updates(
             vec![tl_make::service_notification(
-                "PAYMENT_VERIFICATION_FAILED",
+                tl_make::NOTIFY_VERIFICATION_FAILED,
                 "Payment failed: the bank could not verify the card (3-D Secure).".to_owned(),
                 now,
             )],
@@ -1246,7 +1258,7 @@ impl World {
         let now = to_i32(self.now());
         let updates = tl_make::updates(
             vec![tl_make::service_notification(
-                "PAYMENT_PRECHECKOUT_FAILED",
+                tl_make::NOTIFY_PRECHECKOUT_FAILED,
                 reason,
                 now,
             )],
