@@ -1,1 +1,1039 @@
-//! placeholder
+//! Telegram's 2FA password check: SRP-6a with
+//! `passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow`
+//! (<https://core.telegram.org/api/srp>), both sides.
+//!
+//! **Client side.** [`check_password`] turns an `account.password` and the user's password into the
+//! `InputCheckPasswordSRP` that `account.getTmpPassword`, `auth.checkPassword` and friends expect.
+//! Everything the server sent is checked as strictly as TDLib does before it is used:
+//!
+//! - the algorithm must be `passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow`;
+//! - `p` must be exactly 2048 bits and a safe prime (`p` and `(p − 1) / 2` prime);
+//! - `g` must be in `2..=7` and generate the subgroup of order `(p − 1) / 2` (the residue of `p`
+//!   modulo `4g`);
+//! - `srp_B` must satisfy `1 < B < p − 1` and `2^(2048−64) ≤ B ≤ p − 2^(2048−64)`, and so must the
+//!   `g_a` we send;
+//! - `u = H(g_a | g_b)` must not be zero.
+//!
+//! Each failed check is its own [`SrpError`] variant; nothing the server sends can make this module
+//! panic. Primality is the expensive check, so validated primes are remembered process-wide
+//! ([`validate_prime`], [`is_prime_cached`]); Telegram's well-known prime ([`TELEGRAM_P`]) is built
+//! in.
+//!
+//! **Server side** (for the sandbox). A [`PasswordRecord`] is what a server stores for an account
+//! (salts, `p`, `g` and the verifier `v = g^x mod p`); [`PasswordRecord::issue`] makes a
+//! [`ServerChallenge`] (`srp_id`, `b`, `srp_B = k·v + g^b mod p`),
+//! [`PasswordRecord::account_password`] the `account.password` a client receives, and
+//! [`ServerChallenge::verify`] checks the client's answer in constant time.
+//!
+//! Secrets (the password hash `x`, the ephemeral exponents `a` and `b`, the verifier, the shared
+//! secret and every intermediate value derived from them) are zeroized on drop and never appear in
+//! `Debug`, `Display`, errors or logs.
+//!
+//! ```no_run
+//! # fn demo(password: &grammers_tl_types::types::account::Password) -> Result<(), tgpay::srp::SrpError> {
+//! let check = tgpay::srp::check_password(password, "correct horse battery staple".as_bytes())?;
+//! // Send `check` in account.getTmpPassword / auth.checkPassword.
+//! # let _ = check; Ok(()) }
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use crypto_bigint::ctutils::CtEq;
+use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
+use crypto_bigint::{Odd, U256, U512, U2048, Uint};
+use crypto_primes::Flavor;
+use grammers_tl_types::{enums, types};
+use rand::TryRng;
+use sha2::{Digest, Sha256, Sha512};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// Telegram's well-known 2048-bit safe prime, used with [`TELEGRAM_G`] by every Telegram data
+/// centre for SRP (and for secret-chat Diffie–Hellman). Built into the prime cache: it is never
+/// re-tested.
+pub const TELEGRAM_P: [u8; 256] = decode_hex_256(TELEGRAM_P_HEX);
+
+const TELEGRAM_P_HEX: &str = concat!(
+    "c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f",
+    "48198a0aa7c14058229493d22530f4dbfa336f6e0ac925139543aed44cce7c37",
+    "20fd51f69458705ac68cd4fe6b6b13abdc9746512969328454f18faf8c595f64",
+    "2477fe96bb2a941d5bcd1d4ac8cc49880708fa9b378e3c4f3a9060bee67cf9a4",
+    "a4a695811051907e162753b56b0f6b410dba74d8a84b2a14b3144e0ef1284754",
+    "fd17ed950d5965b4b9dd46582db1178d169c6bc465b0d6ff9ca3928fef5b9ae4",
+    "e418fc15e83ebea0f87fa9ff5eed70050ded2849f47bf959d956850ce929851f",
+    "0d8115f635b105ee2e4e15d04b2454bf6f4fadf034b10403119cd8e3b92fcc5b",
+);
+
+const TELEGRAM_P_ODD: Odd<U2048> = Odd::<U2048>::from_be_hex(TELEGRAM_P_HEX);
+
+/// The generator Telegram uses with [`TELEGRAM_P`].
+pub const TELEGRAM_G: i32 = 3;
+
+/// PBKDF2-HMAC-SHA512 iterations of
+/// `passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow`.
+pub const PBKDF2_ITERATIONS: u32 = 100_000;
+
+/// Length in bytes of `p`, `g_a`, `srp_B` and every other number that is hashed (2048 bits,
+/// big-endian, padded).
+const NUM_BYTES: usize = 256;
+
+/// `g_a` and `g_b` must stay `2^(2048 − 64)` away from 0 and from `p`.
+const SAFETY_MARGIN_BIT: u32 = 2048 - 64;
+
+/// At most this many safe primes are remembered besides Telegram's (64 KiB), and at most this many
+/// rejected numbers, so a hostile server cannot grow the cache without bound.
+const SAFE_PRIME_CACHE_CAPACITY: usize = 256;
+const REJECTED_PRIME_CACHE_CAPACITY: usize = 64;
+
+/// Length of the salts [`PasswordRecord::new`] draws (the lengths Telegram uses: 40 and 16 bytes).
+const NEW_SALT1_LEN: usize = 40;
+const NEW_SALT2_LEN: usize = 16;
+
+/// Attempts [`PasswordRecord::issue_random`] makes before giving up on the random generator.
+const ISSUE_ATTEMPTS: usize = 16;
+
+type Monty = FixedMontyForm<{ U2048::LIMBS }>;
+type MontyParams = FixedMontyParams<{ U2048::LIMBS }>;
+/// Wide enough for `a + u·x` (< 2^2049).
+type WideExponent = Uint<{ U2048::LIMBS + U256::LIMBS }>;
+/// Bits of `a + u·x`: `a < 2^2048` and `u·x < 2^512`.
+const WIDE_EXPONENT_BITS: u32 = 2049;
+
+/// Everything that can go wrong in an SRP check, on either side.
+///
+/// None of the variants carries a secret. Variants about the `account.password` the server sent
+/// mean the server is broken or hostile: do not retry with the same parameters, fetch
+/// `account.getPassword` again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SrpError {
+    /// `account.password.has_password` is false: the account has no 2FA password.
+    #[error(
+        "the account has no 2FA password (has_password is false): send inputCheckPasswordEmpty or set a password first"
+    )]
+    NoPassword,
+    /// `has_password` is set but `current_algo` is missing.
+    #[error(
+        "account.password has has_password set but no current_algo: fetch account.getPassword again"
+    )]
+    MissingAlgorithm,
+    /// `current_algo` is not `passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow`
+    /// (for instance `passwordKdfAlgoUnknown`).
+    #[error(
+        "unsupported password KDF algorithm: only passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow \
+         is implemented (update tgpay, or the server is misbehaving)"
+    )]
+    UnsupportedAlgorithm,
+    /// `has_password` is set but `srp_B` is missing.
+    #[error("account.password has has_password set but no srp_B: fetch account.getPassword again")]
+    MissingSrpB,
+    /// `has_password` is set but `srp_id` is missing.
+    #[error("account.password has has_password set but no srp_id: fetch account.getPassword again")]
+    MissingSrpId,
+    /// `p` is not exactly 256 bytes with the top bit set (a 2048-bit number).
+    #[error(
+        "the SRP prime p must be a 2048-bit number in 256 bytes, got {len} bytes holding {bits} bits: refusing it"
+    )]
+    PrimeWrongSize {
+        /// Length of `p` in bytes as sent.
+        len: usize,
+        /// Bit length of the number `p`.
+        bits: usize,
+    },
+    /// `g` is not in `2..=7`.
+    #[error("the SRP generator g must be in 2..=7, got {g}: refusing it")]
+    GeneratorOutOfRange {
+        /// The generator as sent.
+        g: i32,
+    },
+    /// `g` does not generate the subgroup of prime order `(p − 1) / 2`: the residue of `p` modulo
+    /// `4g` is wrong (g = 2: p mod 8 = 7; g = 3: p mod 3 = 2; g = 5: p mod 5 ∈ {1, 4}; g = 6: p mod
+    /// 24 ∈ {19, 23}; g = 7: p mod 7 ∈ {3, 5, 6}).
+    #[error(
+        "the SRP generator g = {g} does not generate the prime-order subgroup mod p (bad p mod 4g): refusing it"
+    )]
+    GeneratorResidue {
+        /// The generator as sent.
+        g: i32,
+    },
+    /// `p` is composite.
+    #[error("the SRP modulus p is not a prime number: refusing it")]
+    PrimeNotPrime,
+    /// `p` is prime but `(p − 1) / 2` is not: `p` is not a safe prime.
+    #[error("the SRP prime p is not a safe prime ((p - 1) / 2 is composite): refusing it")]
+    PrimeNotSafe,
+    /// `srp_B` is longer than 256 bytes.
+    #[error("srp_B must fit in 256 bytes, got {len} bytes: refusing it")]
+    SrpBWrongLength {
+        /// Length of `srp_B` in bytes as sent.
+        len: usize,
+    },
+    /// `srp_B` is not in `1 < B < p − 1` (this includes `B = 0`, `B = 1`, `B = p − 1`, `B ≥ p`).
+    #[error("srp_B is not in 1 < B < p - 1: refusing it")]
+    SrpBOutOfRange,
+    /// `srp_B` is within `2^(2048−64)` of 0 or of `p`.
+    #[error("srp_B is not in 2^1984 <= B <= p - 2^1984: refusing it")]
+    SrpBTooCloseToBounds,
+    /// The client's `A` (`g_a`) is longer than 256 bytes (server side).
+    #[error("A (g_a) must fit in 256 bytes, got {len} bytes")]
+    GaWrongLength {
+        /// Length of `A` in bytes as received.
+        len: usize,
+    },
+    /// `g_a` is not in `1 < g_a < p − 1`: on the client, the random `a` was degenerate; on the
+    /// server, the client sent a bad `A`.
+    #[error("A (g_a) is not in 1 < g_a < p - 1")]
+    GaOutOfRange,
+    /// `g_a` is within `2^(2048−64)` of 0 or of `p`.
+    #[error("A (g_a) is not in 2^1984 <= g_a <= p - 2^1984")]
+    GaTooCloseToBounds,
+    /// `u = H(g_a | g_b)` is zero, which would make the proof independent of the password.
+    #[error("u = H(g_a | g_b) is zero: pick a new random a (client) or b (server) and retry")]
+    ZeroU,
+    /// The operating system's random generator failed.
+    #[error("the operating system's random number generator failed: {0}")]
+    Rng(rand::rngs::SysError),
+    /// The `srp_id` in the check is not the one the server issued (server side; Telegram:
+    /// `SRP_ID_INVALID`).
+    #[error(
+        "srp_id {got} does not match the issued srp_id {expected}: fetch account.getPassword again"
+    )]
+    SrpIdMismatch {
+        /// The `srp_id` the server issued.
+        expected: i64,
+        /// The `srp_id` the client sent.
+        got: i64,
+    },
+    /// The client sent `inputCheckPasswordEmpty` but the account has a password (server side).
+    #[error(
+        "inputCheckPasswordEmpty was sent but the account has a 2FA password: send an SRP check instead"
+    )]
+    EmptyPasswordCheck,
+    /// `M1` is not 32 bytes (server side).
+    #[error("M1 must be 32 bytes, got {len} bytes")]
+    M1WrongLength {
+        /// Length of `M1` in bytes as received.
+        len: usize,
+    },
+    /// `M1` does not match: the password is wrong (server side; Telegram: `PASSWORD_HASH_INVALID`).
+    #[error("wrong 2FA password (M1 does not match): ask the user to enter the password again")]
+    PasswordMismatch,
+}
+
+impl SrpError {
+    /// The RPC error a Telegram server answers with when [`ServerChallenge::verify`] fails this way
+    /// (`PASSWORD_HASH_INVALID`, `SRP_ID_INVALID`, `SRP_A_INVALID`); `None` for the client-side
+    /// checks.
+    pub fn rpc_error_name(&self) -> Option<&'static str> {
+        match self {
+            Self::PasswordMismatch
+            | Self::EmptyPasswordCheck
+            | Self::M1WrongLength { .. }
+            | Self::ZeroU => Some("PASSWORD_HASH_INVALID"),
+            Self::SrpIdMismatch { .. } => Some("SRP_ID_INVALID"),
+            Self::GaWrongLength { .. } | Self::GaOutOfRange | Self::GaTooCloseToBounds => {
+                Some("SRP_A_INVALID")
+            }
+            _ => None,
+        }
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Prime validation and cache
+// -------------------------------------------------------------------------------------------------
+
+/// What the primality tests said about a 2048-bit `p`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PrimeVerdict {
+    Safe,
+    NotPrime,
+    NotSafe,
+}
+
+impl PrimeVerdict {
+    fn into_result(self) -> Result<(), SrpError> {
+        match self {
+            Self::Safe => Ok(()),
+            Self::NotPrime => Err(SrpError::PrimeNotPrime),
+            Self::NotSafe => Err(SrpError::PrimeNotSafe),
+        }
+    }
+}
+
+/// Verdicts remembered so far. Safe primes and rejected numbers have separate budgets, so numbers a
+/// hostile server made up cannot crowd out the real primes.
+#[derive(Default)]
+struct PrimeCache {
+    safe: HashSet<[u8; NUM_BYTES]>,
+    rejected: HashMap<[u8; NUM_BYTES], PrimeVerdict>,
+}
+
+fn prime_cache() -> &'static Mutex<PrimeCache> {
+    static CACHE: OnceLock<Mutex<PrimeCache>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(PrimeCache::default()))
+}
+
+fn cached_verdict(p: &[u8; NUM_BYTES]) -> Option<PrimeVerdict> {
+    if *p == TELEGRAM_P {
+        return Some(PrimeVerdict::Safe);
+    }
+    let cache = prime_cache().lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.safe.contains(p) {
+        Some(PrimeVerdict::Safe)
+    } else {
+        cache.rejected.get(p).copied()
+    }
+}
+
+fn remember_verdict(p: &[u8; NUM_BYTES], verdict: PrimeVerdict) {
+    let mut cache = prime_cache().lock().unwrap_or_else(PoisonError::into_inner);
+    match verdict {
+        PrimeVerdict::Safe if cache.safe.len() < SAFE_PRIME_CACHE_CAPACITY => {
+            cache.safe.insert(*p);
+        }
+        PrimeVerdict::NotPrime | PrimeVerdict::NotSafe
+            if cache.rejected.len() < REJECTED_PRIME_CACHE_CAPACITY =>
+        {
+            cache.rejected.insert(*p, verdict);
+        }
+        _ => {}
+    }
+}
+
+/// `p` as exactly 256 bytes with the top bit set, or [`SrpError::PrimeWrongSize`].
+fn prime_bytes(p: &[u8]) -> Result<&[u8; NUM_BYTES], SrpError> {
+    match <&[u8; NUM_BYTES]>::try_from(p) {
+        Ok(bytes) if bytes[0] & 0x80 != 0 => Ok(bytes),
+        _ => Err(SrpError::PrimeWrongSize {
+            len: p.len(),
+            bits: bit_length(p),
+        }),
+    }
+}
+
+/// Bit length of a big-endian number.
+fn bit_length(bytes: &[u8]) -> usize {
+    match bytes.iter().position(|&b| b != 0) {
+        Some(first) => {
+            let significant = bytes.len() - first;
+            let top = bytes.get(first).copied().unwrap_or(0);
+            significant * 8 - top.leading_zeros() as usize
+        }
+        None => 0,
+    }
+}
+
+/// `n mod m` for a big-endian number and a small modulus.
+fn small_mod(bytes: &[u8], m: u32) -> u32 {
+    bytes
+        .iter()
+        .fold(0u32, |r, &b| (r * 256 + u32::from(b)) % m)
+}
+
+/// Whether `g` generates the subgroup of prime order `(p − 1) / 2`, by quadratic reciprocity on `p
+/// mod 4g`.
+fn residue_ok(p: &[u8], g: i32) -> bool {
+    match g {
+        2 => small_mod(p, 8) == 7,
+        3 => small_mod(p, 3) == 2,
+        4 => true,
+        5 => matches!(small_mod(p, 5), 1 | 4),
+        6 => matches!(small_mod(p, 24), 19 | 23),
+        7 => matches!(small_mod(p, 7), 3 | 5 | 6),
+        _ => false,
+    }
+}
+
+/// The checks that need no primality test: size of `p`, range of `g`, residue of `p` modulo `4g`.
+fn check_shape(p: &[u8], g: i32) -> Result<&[u8; NUM_BYTES], SrpError> {
+    let p = prime_bytes(p)?;
+    if !(2..=7).contains(&g) {
+        return Err(SrpError::GeneratorOutOfRange { g });
+    }
+    if !residue_ok(p, g) {
+        return Err(SrpError::GeneratorResidue { g });
+    }
+    Ok(p)
+}
+
+/// Runs the primality tests (Miller–Rabin base 2 plus a strong Lucas test, i.e. BPSW, from
+/// `crypto-primes`) on `p` and `(p − 1) / 2`, bypassing the cache.
+fn test_primality(p: &[u8; NUM_BYTES]) -> PrimeVerdict {
+    let n = U2048::from_be_slice(p);
+    if !crypto_primes::is_prime(Flavor::Any, &n) {
+        PrimeVerdict::NotPrime
+    } else if !crypto_primes::is_prime(Flavor::Any, &n.shr_vartime(1)) {
+        PrimeVerdict::NotSafe
+    } else {
+        PrimeVerdict::Safe
+    }
+}
+
+/// Checks that `(p, g)` are acceptable SRP (or Diffie–Hellman) parameters, as strictly as TDLib
+/// does: `p` is a 2048-bit safe prime (256 bytes, top bit set) and `g ∈ 2..=7` generates the
+/// subgroup of order `(p − 1) / 2`.
+///
+/// The verdict of the primality tests is remembered process-wide, so each prime is tested once (the
+/// first test of a 2048-bit safe prime takes some tens of milliseconds); Telegram's [`TELEGRAM_P`]
+/// is known without a test.
+pub fn validate_prime(p: &[u8], g: i32) -> Result<(), SrpError> {
+    let p = check_shape(p, g)?;
+    if let Some(verdict) = cached_verdict(p) {
+        return verdict.into_result();
+    }
+    let verdict = test_primality(p);
+    tracing::debug!(?verdict, g, "tested a new SRP prime");
+    remember_verdict(p, verdict);
+    verdict.into_result()
+}
+
+/// Whether [`validate_prime`]`(p, g)` would succeed without running a primality test: `p` and `g`
+/// have the right shape and `p` is Telegram's prime or was already found to be a safe prime in this
+/// process.
+pub fn is_prime_cached(p: &[u8], g: i32) -> bool {
+    match check_shape(p, g) {
+        Ok(p) => cached_verdict(p) == Some(PrimeVerdict::Safe),
+        Err(_) => false,
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Shared primitives
+// -------------------------------------------------------------------------------------------------
+
+/// Decodes 512 hex digits at compile time.
+const fn decode_hex_256(hex: &str) -> [u8; NUM_BYTES] {
+    const fn digit(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => panic!("invalid hex digit"),
+        }
+    }
+    let hex = hex.as_bytes();
+    assert!(hex.len() == 2 * NUM_BYTES, "expected 512 hex digits");
+    let mut out = [0u8; NUM_BYTES];
+    let mut i = 0;
+    while i < NUM_BYTES {
+        out[i] = digit(hex[2 * i]) << 4 | digit(hex[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+/// `H(parts[0] | parts[1] | …)` with SHA-256.
+fn h(parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+/// `SH(data, salt) := H(salt | data | salt)`.
+fn sh(data: &[u8], salt: &[u8]) -> Zeroizing<[u8; 32]> {
+    Zeroizing::new(h(&[salt, data, salt]))
+}
+
+/// `x := PH2(password, salt1, salt2) := SH(pbkdf2(sha512, PH1(password, salt1, salt2), salt1,
+/// 100000), salt2)` with `PH1(password, salt1, salt2) := SH(SH(password, salt1), salt2)`.
+fn password_hash(secret: &[u8], salt1: &[u8], salt2: &[u8]) -> Zeroizing<[u8; 32]> {
+    let ph1 = sh(&*sh(secret, salt1), salt2);
+    let mut derived = Zeroizing::new([0u8; 64]);
+    pbkdf2::pbkdf2_hmac::<Sha512>(&*ph1, salt1, PBKDF2_ITERATIONS, &mut *derived);
+    sh(&*derived, salt2)
+}
+
+/// A number left-padded to 256 bytes, or `None` if it does not fit.
+fn pad_256(bytes: &[u8]) -> Option<[u8; NUM_BYTES]> {
+    let start = NUM_BYTES.checked_sub(bytes.len())?;
+    let mut out = [0u8; NUM_BYTES];
+    out.get_mut(start..)?.copy_from_slice(bytes);
+    Some(out)
+}
+
+fn to_bytes(n: &U2048) -> [u8; NUM_BYTES] {
+    let mut out = [0u8; NUM_BYTES];
+    out.copy_from_slice(n.to_be_bytes().as_ref());
+    out
+}
+
+/// How a public value `y` (`g_a` or `g_b`) fails the range checks.
+enum RangeViolation {
+    /// Not in `1 < y < p − 1`.
+    OutOfRange,
+    /// Not in `2^(2048−64) ≤ y ≤ p − 2^(2048−64)`.
+    TooCloseToBounds,
+}
+
+fn check_range(y: &U2048, p: &U2048) -> Result<(), RangeViolation> {
+    let p_minus_1 = p.wrapping_sub(&U2048::ONE);
+    if y <= &U2048::ONE || y >= &p_minus_1 {
+        return Err(RangeViolation::OutOfRange);
+    }
+    let margin = U2048::ONE.shl_vartime(SAFETY_MARGIN_BIT);
+    if y < &margin || y > &p.wrapping_sub(&margin) {
+        return Err(RangeViolation::TooCloseToBounds);
+    }
+    Ok(())
+}
+
+fn check_g_b(g_b: &U2048, p: &U2048) -> Result<(), SrpError> {
+    check_range(g_b, p).map_err(|violation| match violation {
+        RangeViolation::OutOfRange => SrpError::SrpBOutOfRange,
+        RangeViolation::TooCloseToBounds => SrpError::SrpBTooCloseToBounds,
+    })
+}
+
+fn check_g_a(g_a: &U2048, p: &U2048) -> Result<(), SrpError> {
+    check_range(g_a, p).map_err(|violation| match violation {
+        RangeViolation::OutOfRange => SrpError::GaOutOfRange,
+        RangeViolation::TooCloseToBounds => SrpError::GaTooCloseToBounds,
+    })
+}
+
+/// `u := H(g_a | g_b)`, which must not be zero.
+fn scrambler(g_a: &[u8; NUM_BYTES], g_b: &[u8; NUM_BYTES]) -> Result<U256, SrpError> {
+    nonzero_u(h(&[g_a, g_b]))
+}
+
+fn nonzero_u(hash: [u8; 32]) -> Result<U256, SrpError> {
+    if hash == [0u8; 32] {
+        return Err(SrpError::ZeroU);
+    }
+    Ok(U256::from_be_slice(&hash))
+}
+
+/// A validated `(p, g)` with its Montgomery parameters and the hashes that depend only on them.
+#[derive(Clone)]
+struct Group {
+    p_bytes: [u8; NUM_BYTES],
+    p: U2048,
+    params: MontyParams,
+    g: i32,
+    /// `g` in Montgomery form.
+    g_monty: Monty,
+    /// `k := H(p | g)` in Montgomery form.
+    k_monty: Monty,
+    /// `H(p) xor H(g)`.
+    p_xor_g: [u8; 32],
+}
+
+impl Group {
+    /// Validates `(p, g)` (through the prime cache) and precomputes what depends only on them.
+    fn new(p: &[u8], g: i32) -> Result<Self, SrpError> {
+        validate_prime(p, g)?;
+        let p_bytes = *prime_bytes(p)?;
+        // A validated prime is odd; the error branch is unreachable but costs nothing to handle.
+        let odd = Odd::new(U2048::from_be_slice(&p_bytes))
+            .into_option()
+            .ok_or(SrpError::PrimeNotPrime)?;
+        Ok(Self::from_parts(p_bytes, odd, g))
+    }
+
+    /// Precomputes the Montgomery parameters and hashes of an already validated `(p, g)`.
+    fn from_parts(p_bytes: [u8; NUM_BYTES], p: Odd<U2048>, g: i32) -> Self {
+        let params = MontyParams::new_vartime(p);
+        let g_uint = U2048::from_u32(g.unsigned_abs());
+        let g_bytes = to_bytes(&g_uint);
+        let k = U256::from_be_slice(&h(&[&p_bytes, &g_bytes]));
+        let h_p = h(&[&p_bytes]);
+        let h_g = h(&[&g_bytes]);
+        let mut p_xor_g = [0u8; 32];
+        for ((out, a), b) in p_xor_g.iter_mut().zip(h_p).zip(h_g) {
+            *out = a ^ b;
+        }
+        Self {
+            p_bytes,
+            p: p.get(),
+            params,
+            g,
+            g_monty: Monty::new(&g_uint, &params),
+            k_monty: Monty::new(&k.resize(), &params),
+            p_xor_g,
+        }
+    }
+
+    fn monty(&self, n: &U2048) -> Monty {
+        Monty::new(n, &self.params)
+    }
+
+    /// `g^e mod p` (constant time in `e`).
+    fn g_pow<const L: usize>(&self, e: &Uint<L>) -> Zeroizing<Monty> {
+        Zeroizing::new(self.g_monty.pow(e))
+    }
+
+    /// `M1 := H(H(p) xor H(g) | H(salt1) | H(salt2) | g_a | g_b | k_a)` with `k_a := H(s)`.
+    fn proof(
+        &self,
+        salt1: &[u8],
+        salt2: &[u8],
+        g_a: &[u8; NUM_BYTES],
+        g_b: &[u8; NUM_BYTES],
+        s: &Monty,
+    ) -> Zeroizing<[u8; 32]> {
+        let s_bytes = Zeroizing::new(to_bytes(&s.retrieve()));
+        let k_a = Zeroizing::new(h(&[&*s_bytes]));
+        Zeroizing::new(h(&[
+            &self.p_xor_g,
+            &h(&[salt1]),
+            &h(&[salt2]),
+            g_a,
+            g_b,
+            &*k_a,
+        ]))
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Client side
+// -------------------------------------------------------------------------------------------------
+
+/// The parts of an `account.password` the client needs, validated.
+struct ServerParams<'a> {
+    salt1: &'a [u8],
+    salt2: &'a [u8],
+    group: Group,
+    g_b: U2048,
+    g_b_bytes: [u8; NUM_BYTES],
+    srp_id: i64,
+}
+
+impl<'a> ServerParams<'a> {
+    fn from_password(password: &'a types::account::Password) -> Result<Self, SrpError> {
+        if !password.has_password {
+            return Err(SrpError::NoPassword);
+        }
+        let algo = match &password.current_algo {
+            None => return Err(SrpError::MissingAlgorithm),
+            Some(enums::PasswordKdfAlgo::Sha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow(
+                algo,
+            )) => algo,
+            Some(_) => return Err(SrpError::UnsupportedAlgorithm),
+        };
+        let srp_b = password.srp_b.as_deref().ok_or(SrpError::MissingSrpB)?;
+        let srp_id = password.srp_id.ok_or(SrpError::MissingSrpId)?;
+
+        let group = Group::new(&algo.p, algo.g)?;
+        let g_b_bytes = pad_256(srp_b).ok_or(SrpError::SrpBWrongLength { len: srp_b.len() })?;
+        let g_b = U2048::from_be_slice(&g_b_bytes);
+        check_g_b(&g_b, &group.p)?;
+        Ok(Self {
+            salt1: &algo.salt1,
+            salt2: &algo.salt2,
+            group,
+            g_b,
+            g_b_bytes,
+            srp_id,
+        })
+    }
+}
+
+/// What the client computes from `a` alone (no password needed).
+struct ClientEphemeral {
+    g_a_bytes: [u8; NUM_BYTES],
+    u: U256,
+}
+
+fn client_ephemeral(params: &ServerParams<'_>, a: &U2048) -> Result<ClientEphemeral, SrpError> {
+    let g_a = params.group.g_pow(a).retrieve();
+    check_g_a(&g_a, &params.group.p)?;
+    let g_a_bytes = to_bytes(&g_a);
+    let u = scrambler(&g_a_bytes, &params.g_b_bytes)?;
+    Ok(ClientEphemeral { g_a_bytes, u })
+}
+
+/// Computes the `InputCheckPasswordSRP` for `secret` (the user's 2FA password, UTF-8 bytes as
+/// typed) against the `account.password` the server sent, with a fresh 2048-bit `a` from the
+/// operating system's random generator.
+///
+/// Every parameter from the server is validated first (see the [module docs](self)); any failure is
+/// an [`SrpError`]. Costs one PBKDF2-HMAC-SHA512 with 100 000 iterations plus a few 2048-bit
+/// exponentiations (the one that does not depend on the password runs on a second thread while
+/// PBKDF2 runs), and the first time a new prime is seen, its primality test. This blocks for tens
+/// of milliseconds: from async code, call it inside `tokio::task::spawn_blocking`.
+pub fn check_password(
+    password: &types::account::Password,
+    secret: &[u8],
+) -> Result<enums::InputCheckPasswordSrp, SrpError> {
+    let mut a = Zeroizing::new([0u8; NUM_BYTES]);
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut *a)
+        .map_err(SrpError::Rng)?;
+    check_password_with_random(password, secret, &a)
+}
+
+/// [`check_password`] with a caller-chosen `a` (256 bytes, big-endian): deterministic, for tests
+/// and cross-checks. Never reuse an `a` with a real server.
+pub fn check_password_with_random(
+    password: &types::account::Password,
+    secret: &[u8],
+    a: &[u8; 256],
+) -> Result<enums::InputCheckPasswordSrp, SrpError> {
+    let params = ServerParams::from_password(password)?;
+    let a = Zeroizing::new(U2048::from_be_slice(a));
+
+    // g_a and u do not depend on the password: compute them while PBKDF2 runs.
+    let (ephemeral, x) = std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("tgpay-srp".into())
+            .spawn_scoped(scope, || client_ephemeral(&params, &a));
+        let x = password_hash(secret, params.salt1, params.salt2);
+        let ephemeral = match worker {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| client_ephemeral(&params, &a)),
+            // No thread available: do it here.
+            Err(_) => client_ephemeral(&params, &a),
+        };
+        (ephemeral, x)
+    });
+    let ephemeral = ephemeral?;
+
+    let group = &params.group;
+    let x = Zeroizing::new(U256::from_be_slice(&*x));
+    // v := g^x, k_v := k·v, t := (g_b − k_v) mod p.
+    let v = group.g_pow(&*x);
+    let kv = Zeroizing::new(group.k_monty.mul(&v));
+    let t = Zeroizing::new(group.monty(&params.g_b).sub(&kv));
+    // s_a := t^(a + u·x) mod p.
+    let ux: Zeroizing<U512> = Zeroizing::new(ephemeral.u.concatenating_mul(&*x));
+    let exponent: Zeroizing<WideExponent> = Zeroizing::new(a.resize().wrapping_add(&ux.resize()));
+    let s = Zeroizing::new(t.pow_bounded_exp(&*exponent, WIDE_EXPONENT_BITS));
+    let m1 = group.proof(
+        params.salt1,
+        params.salt2,
+        &ephemeral.g_a_bytes,
+        &params.g_b_bytes,
+        &s,
+    );
+
+    Ok(enums::InputCheckPasswordSrp::Srp(
+        types::InputCheckPasswordSrp {
+            srp_id: params.srp_id,
+            a: ephemeral.g_a_bytes.to_vec(),
+            m1: m1.to_vec(),
+        },
+    ))
+}
+
+// -------------------------------------------------------------------------------------------------
+// Server side
+// -------------------------------------------------------------------------------------------------
+
+/// What a server stores for an account with a 2FA password: the salts, `(p, g)`, the verifier `v =
+/// g^x mod p` (never the password) and the hint.
+///
+/// `Debug` shows only public parts; `v` is zeroized on drop (it allows an offline dictionary
+/// attack).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct PasswordRecord {
+    salt1: Vec<u8>,
+    salt2: Vec<u8>,
+    p: [u8; NUM_BYTES],
+    g: i32,
+    v: [u8; NUM_BYTES],
+    hint: Option<String>,
+}
+
+impl fmt::Debug for PasswordRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordRecord")
+            .field("salt1_len", &self.salt1.len())
+            .field("salt2_len", &self.salt2.len())
+            .field("telegram_p", &(self.p == TELEGRAM_P))
+            .field("g", &self.g)
+            .field("v", &"<redacted>")
+            .field("has_hint", &self.hint.is_some())
+            .finish()
+    }
+}
+
+impl PasswordRecord {
+    /// A record for `secret` with random salts (40 and 16 bytes, as Telegram uses), Telegram's
+    /// prime and `g = 3`.
+    pub fn new<R: rand::CryptoRng + ?Sized>(secret: &[u8], rng: &mut R) -> Self {
+        let mut salt1 = vec![0u8; NEW_SALT1_LEN];
+        let mut salt2 = vec![0u8; NEW_SALT2_LEN];
+        rng.fill_bytes(&mut salt1);
+        rng.fill_bytes(&mut salt2);
+        Self::with_salts(secret, &salt1, &salt2)
+    }
+
+    /// A record for `secret` with the given salts, Telegram's prime and `g = 3` (deterministic).
+    pub fn with_salts(secret: &[u8], salt1: &[u8], salt2: &[u8]) -> Self {
+        Self::with_group(secret, salt1, salt2, telegram_group())
+    }
+
+    /// A record for `secret` with the given salts and `(p, g)`, which are validated like a client
+    /// validates them.
+    pub fn with_params(
+        secret: &[u8],
+        salt1: &[u8],
+        salt2: &[u8],
+        p: &[u8],
+        g: i32,
+    ) -> Result<Self, SrpError> {
+        let group = Group::new(p, g)?;
+        Ok(Self::with_group(secret, salt1, salt2, &group))
+    }
+
+    fn with_group(secret: &[u8], salt1: &[u8], salt2: &[u8], group: &Group) -> Self {
+        let x = password_hash(secret, salt1, salt2);
+        let x = Zeroizing::new(U256::from_be_slice(&*x));
+        let v = group.g_pow(&*x);
+        Self {
+            salt1: salt1.to_vec(),
+            salt2: salt2.to_vec(),
+            p: group.p_bytes,
+            g: group.g,
+            v: to_bytes(&v.retrieve()),
+            hint: None,
+        }
+    }
+
+    /// Sets the password hint shown to the user (`account.password.hint`).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// `salt1` as sent in `current_algo`.
+    pub fn salt1(&self) -> &[u8] {
+        &self.salt1
+    }
+
+    /// `salt2` as sent in `current_algo`.
+    pub fn salt2(&self) -> &[u8] {
+        &self.salt2
+    }
+
+    /// The prime `p`.
+    pub fn p(&self) -> &[u8; 256] {
+        &self.p
+    }
+
+    /// The generator `g`.
+    pub fn g(&self) -> i32 {
+        self.g
+    }
+
+    /// The password hint, if any.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// The `passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow` describing this
+    /// record.
+    pub fn algo(&self) -> enums::PasswordKdfAlgo {
+        enums::PasswordKdfAlgo::Sha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow(
+            types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
+                salt1: self.salt1.clone(),
+                salt2: self.salt2.clone(),
+                g: self.g,
+                p: self.p.to_vec(),
+            },
+        )
+    }
+
+    fn group(&self) -> Result<Group, SrpError> {
+        if self.p == TELEGRAM_P && self.g == TELEGRAM_G {
+            return Ok(telegram_group().clone());
+        }
+        Group::new(&self.p, self.g)
+    }
+
+    /// Starts a check: `srp_B := (k·v + g^b) mod p` for the secret `b` (256 bytes, big-endian)
+    /// under `srp_id`.
+    ///
+    /// Fails with [`SrpError::SrpBOutOfRange`] or [`SrpError::SrpBTooCloseToBounds`] if this `b`
+    /// yields a `srp_B` a client would refuse (vanishingly rare for a random `b`).
+    pub fn issue(&self, srp_id: i64, b: &[u8; 256]) -> Result<ServerChallenge, SrpError> {
+        let group = self.group()?;
+        let b = Zeroizing::new(U2048::from_be_slice(b));
+        let v = Zeroizing::new(group.monty(&U2048::from_be_slice(&self.v)));
+        let kv = Zeroizing::new(group.k_monty.mul(&v));
+        let g_b = kv.add(&group.g_pow(&*b)).retrieve();
+        check_g_b(&g_b, &group.p)?;
+        Ok(ServerChallenge {
+            srp_id,
+            b,
+            g_b: to_bytes(&g_b),
+        })
+    }
+
+    /// [`issue`](Self::issue) with a random `b` drawn from `rng`.
+    pub fn issue_random<R: rand::CryptoRng + ?Sized>(
+        &self,
+        srp_id: i64,
+        rng: &mut R,
+    ) -> Result<ServerChallenge, SrpError> {
+        let mut b = Zeroizing::new([0u8; NUM_BYTES]);
+        let mut last = SrpError::SrpBTooCloseToBounds;
+        for _ in 0..ISSUE_ATTEMPTS {
+            rng.fill_bytes(&mut *b);
+            match self.issue(srp_id, &b) {
+                Ok(challenge) => return Ok(challenge),
+                Err(err @ (SrpError::SrpBOutOfRange | SrpError::SrpBTooCloseToBounds)) => {
+                    last = err
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Err(last)
+    }
+
+    /// The `account.password` a client receives for this record and `challenge`: `has_password`,
+    /// `current_algo`, `srp_B`, `srp_id` and `hint` from them; `new_algo` with the same parameters
+    /// (clients append their own random bytes to `salt1`); `new_secure_algo` is
+    /// `securePasswordKdfAlgoUnknown`, `secure_random` is `H(srp_B)`. The other fields are empty;
+    /// set them on the returned value as needed.
+    pub fn account_password(&self, challenge: &ServerChallenge) -> types::account::Password {
+        types::account::Password {
+            has_recovery: false,
+            has_secure_values: false,
+            has_password: true,
+            current_algo: Some(self.algo()),
+            srp_b: Some(challenge.g_b.to_vec()),
+            srp_id: Some(challenge.srp_id),
+            hint: self.hint.clone(),
+            email_unconfirmed_pattern: None,
+            new_algo: self.algo(),
+            new_secure_algo: enums::SecurePasswordKdfAlgo::Unknown,
+            secure_random: h(&[&challenge.g_b]).to_vec(),
+            pending_reset_date: None,
+            login_email_pattern: None,
+        }
+    }
+}
+
+/// Telegram's group, built once (no validation needed: it is [`TELEGRAM_P`] with [`TELEGRAM_G`]).
+fn telegram_group() -> &'static Group {
+    static GROUP: OnceLock<Group> = OnceLock::new();
+    GROUP.get_or_init(|| Group::from_parts(TELEGRAM_P, TELEGRAM_P_ODD, TELEGRAM_G))
+}
+
+/// One issued SRP check: `srp_id`, the secret `b` and the public `srp_B`. Verifies the client's
+/// answer against the [`PasswordRecord`] it was issued from.
+///
+/// `b` is zeroized on drop and never shown by `Debug`.
+pub struct ServerChallenge {
+    srp_id: i64,
+    b: Zeroizing<U2048>,
+    g_b: [u8; NUM_BYTES],
+}
+
+impl fmt::Debug for ServerChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerChallenge")
+            .field("srp_id", &self.srp_id)
+            .field("b", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerChallenge {
+    /// The `srp_id` this check was issued under.
+    pub fn srp_id(&self) -> i64 {
+        self.srp_id
+    }
+
+    /// `srp_B` (256 bytes, big-endian).
+    pub fn srp_b(&self) -> &[u8; 256] {
+        &self.g_b
+    }
+
+    /// Checks a client's `InputCheckPasswordSRP` against `record` (the record this challenge was
+    /// issued from): the `srp_id` must match, `A` must pass the same range checks as `srp_B`, and
+    /// `M1` must equal the expected proof (compared in constant time).
+    ///
+    /// Errors: [`SrpError::EmptyPasswordCheck`] for `inputCheckPasswordEmpty`,
+    /// [`SrpError::SrpIdMismatch`], [`SrpError::GaWrongLength`] / [`SrpError::GaOutOfRange`] /
+    /// [`SrpError::GaTooCloseToBounds`] / [`SrpError::M1WrongLength`] for a malformed check,
+    /// [`SrpError::ZeroU`], and [`SrpError::PasswordMismatch`] for a wrong password.
+    /// [`SrpError::rpc_error_name`] gives the matching Telegram RPC error.
+    pub fn verify(
+        &self,
+        record: &PasswordRecord,
+        input: &enums::InputCheckPasswordSrp,
+    ) -> Result<(), SrpError> {
+        let check = match input {
+            enums::InputCheckPasswordSrp::InputCheckPasswordEmpty => {
+                return Err(SrpError::EmptyPasswordCheck);
+            }
+            enums::InputCheckPasswordSrp::Srp(check) => check,
+        };
+        if check.srp_id != self.srp_id {
+            return Err(SrpError::SrpIdMismatch {
+                expected: self.srp_id,
+                got: check.srp_id,
+            });
+        }
+        let group = record.group()?;
+        let g_a_bytes = pad_256(&check.a).ok_or(SrpError::GaWrongLength { len: check.a.len() })?;
+        let g_a = U2048::from_be_slice(&g_a_bytes);
+        check_g_a(&g_a, &group.p)?;
+        let m1: &[u8; 32] =
+            check
+                .m1
+                .as_slice()
+                .try_into()
+                .map_err(|_| SrpError::M1WrongLength {
+                    len: check.m1.len(),
+                })?;
+        let u = scrambler(&g_a_bytes, &self.g_b)?;
+
+        // s := (A·v^u)^b mod p.
+        let v = Zeroizing::new(group.monty(&U2048::from_be_slice(&record.v)));
+        let base = Zeroizing::new(group.monty(&g_a).mul(&v.pow(&u)));
+        let s = Zeroizing::new(base.pow(&*self.b));
+        let expected = group.proof(&record.salt1, &record.salt2, &g_a_bytes, &self.g_b, &s);
+        if expected.ct_eq(m1).to_bool() {
+            Ok(())
+        } else {
+            Err(SrpError::PasswordMismatch)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn telegram_prime_is_a_safe_prime_with_g3() {
+        assert_eq!(test_primality(&TELEGRAM_P), PrimeVerdict::Safe);
+        assert!(residue_ok(&TELEGRAM_P, TELEGRAM_G));
+        assert_eq!(bit_length(&TELEGRAM_P), 2048);
+        assert!(is_prime_cached(&TELEGRAM_P, TELEGRAM_G));
+    }
+
+    #[test]
+    fn zero_u_is_rejected() {
+        assert_eq!(nonzero_u([0u8; 32]), Err(SrpError::ZeroU));
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        assert_eq!(nonzero_u(one), Ok(U256::ONE));
+    }
+
+    #[test]
+    fn bit_length_and_small_mod() {
+        assert_eq!(bit_length(&[]), 0);
+        assert_eq!(bit_length(&[0, 0]), 0);
+        assert_eq!(bit_length(&[0, 1]), 1);
+        assert_eq!(bit_length(&[0x80, 0]), 16);
+        assert_eq!(small_mod(&[1, 0], 7), 256 % 7);
+        assert_eq!(small_mod(&TELEGRAM_P, 3), 2);
+    }
+
+    #[test]
+    fn pad_256_rejects_long_input() {
+        assert!(pad_256(&[0u8; 257]).is_none());
+        let padded = pad_256(&[1, 2]).unwrap_or([9; 256]);
+        assert_eq!(&padded[254..], &[1, 2]);
+        assert!(padded[..254].iter().all(|&b| b == 0));
+    }
+}

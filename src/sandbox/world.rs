@@ -187,7 +187,6 @@ pub struct VerificationView {
 
 struct PasswordState {
     record: srp::PasswordRecord,
-    hint: Option<String>,
     challenge: Option<srp::ServerChallenge>,
 }
 
@@ -436,10 +435,15 @@ impl World {
         let now = unix_now();
         let mut users = BTreeMap::new();
         for spec in &scenario.users {
-            let password = spec.password.as_ref().map(|p| PasswordState {
-                record: srp::PasswordRecord::new(p.as_bytes()),
-                hint: spec.password_hint.clone(),
-                challenge: None,
+            let password = spec.password.as_ref().map(|p| {
+                let record = srp::PasswordRecord::new(p.as_bytes(), &mut rand::rng());
+                PasswordState {
+                    record: match &spec.password_hint {
+                        Some(hint) => record.with_hint(hint.clone()),
+                        None => record,
+                    },
+                    challenge: None,
+                }
             });
             users.insert(
                 spec.id,
@@ -1583,37 +1587,26 @@ impl World {
 
     // ----- 2FA -----
 
-    /// `account.getPassword`: a fresh SRP challenge (new `srp_id`) on every call.
+    /// `account.getPassword`: a fresh SRP challenge (new `srp_id`) on every call; the previous
+    /// one stops being accepted.
     pub fn get_password(&mut self, user: i64) -> RpcResult<tl::enums::account::Password> {
         let account = self.account_mut(user)?;
         let mut secure_random = vec![0u8; 32];
         rand::fill(&mut secure_random[..]);
-        let mut new_salt1 = vec![0u8; 32];
-        rand::fill(&mut new_salt1[..]);
         let mut secure_salt = vec![0u8; 8];
         rand::fill(&mut secure_salt[..]);
-        let new_algo = srp::PasswordRecord::new_algo(new_salt1);
-        let new_secure_algo =
+        let new_secure_algo: tl::enums::SecurePasswordKdfAlgo =
             tl::types::SecurePasswordKdfAlgoPbkdf2Hmacsha512iter100000 { salt: secure_salt }.into();
         let password = match &mut account.password {
             Some(state) => {
                 let srp_id = rand::random::<i64>();
-                let challenge = state.record.issue(srp_id);
-                let view = tl::types::account::Password {
-                    has_recovery: false,
-                    has_secure_values: false,
-                    has_password: true,
-                    current_algo: Some(state.record.algo()),
-                    srp_b: Some(challenge.srp_b().to_vec()),
-                    srp_id: Some(srp_id),
-                    hint: state.hint.clone(),
-                    email_unconfirmed_pattern: None,
-                    new_algo,
-                    new_secure_algo,
-                    secure_random,
-                    pending_reset_date: None,
-                    login_email_pattern: None,
-                };
+                let challenge = state
+                    .record
+                    .issue_random(srp_id, &mut rand::rng())
+                    .map_err(|_| RpcFail::new(500, "INTERNAL_SERVER_ERROR"))?;
+                let mut view = state.record.account_password(&challenge);
+                view.new_secure_algo = new_secure_algo;
+                view.secure_random = secure_random;
                 state.challenge = Some(challenge);
                 view
             }
@@ -1626,7 +1619,7 @@ impl World {
                 srp_id: None,
                 hint: None,
                 email_unconfirmed_pattern: None,
-                new_algo,
+                new_algo: srp::PasswordRecord::with_salts(b"", &[], &[]).algo(),
                 new_secure_algo,
                 secure_random,
                 pending_reset_date: None,
@@ -1653,20 +1646,13 @@ impl World {
         let Some(challenge) = &state.challenge else {
             return Err(RpcFail::bad("SRP_ID_INVALID"));
         };
-        match challenge.verify(&state.record, &req.password) {
-            Ok(()) => {}
-            Err(e) => {
-                let name = match e {
-                    srp::SrpError::WrongPassword => "PASSWORD_HASH_INVALID",
-                    srp::SrpError::SrpIdMismatch { .. } => "SRP_ID_INVALID",
-                    _ => "SRP_A_INVALID",
-                };
-                if name == "PASSWORD_HASH_INVALID" {
-                    // A failed attempt spends the challenge, as Telegram's srp_id rotation does.
-                    state.challenge = None;
-                }
-                return Err(RpcFail::bad(name));
+        if let Err(e) = challenge.verify(&state.record, &req.password) {
+            let name = e.rpc_error_name().unwrap_or("SRP_A_INVALID");
+            if name == "PASSWORD_HASH_INVALID" {
+                // A failed attempt spends the challenge: the client must fetch a new srp_id.
+                state.challenge = None;
             }
+            return Err(RpcFail::bad(name));
         }
         state.challenge = None;
         let mut secret = Zeroizing::new(vec![0u8; 32]);
