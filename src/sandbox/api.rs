@@ -44,7 +44,7 @@ pub const METHODS: &[&str] = &[
 ];
 
 fn decode<F: Deserializable>(body: &[u8]) -> Result<F, RpcFail> {
-    F::from_bytes(body).map_err(|_| RpcFail::bad("INPUT_REQUEST_INVALID"))
+    F::from_bytes(body).map_err(|_| RpcFail::bad("INPUT_FETCH_FAIL"))
 }
 
 fn encode<T: Serializable>(value: Result<T, RpcFail>) -> Result<Vec<u8>, RpcFail> {
@@ -194,7 +194,7 @@ pub const ERRORS_OUTSIDE_CATALOG: &[(&str, &str)] = &[
          before sending, so only raw callers meet this one",
     ),
     (
-        "INPUT_REQUEST_INVALID",
+        "INPUT_FETCH_FAIL",
         "the request's TL did not parse (any method)",
     ),
     (
@@ -208,6 +208,10 @@ pub const ERRORS_OUTSIDE_CATALOG: &[(&str, &str)] = &[
     (
         "OFFSET_INVALID",
         "getStarsTransactions with an offset it did not issue (generic)",
+    ),
+    (
+        "INTERNAL_SERVER_ERROR",
+        "the sandbox could not draw a random SRP secret (code 500)",
     ),
     (
         "USERNAME_NOT_OCCUPIED",
