@@ -1,0 +1,806 @@
+//! The sandbox's MTProto server: loopback TCP, transport detection and framing, MTProto 2.0
+//! encryption, and the updates hub that pushes `Updates` to live sessions.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use tgpay::sandbox::keys::KeyStore;
+//! use tgpay::sandbox::rpc::{Basics, Reply, handler_fn};
+//! use tgpay::sandbox::transport::Server;
+//!
+//! let keys = KeyStore::new();
+//! let key = keys.generate(1000); // hand this key to the client
+//! let basics = Basics::default();
+//! let server = Server::bind("127.0.0.1:0", keys, handler_fn(move |_ctx, request| {
+//!     basics.answer(request).unwrap_or_else(|| Reply::method_invalid(request))
+//! }))
+//! .await?;
+//! println!("listening on {}", server.local_addr());
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use grammers_tl_types::{self as tl, Serializable};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::{Instant, sleep_until};
+use tracing::{debug, info, warn};
+
+use super::crypto::{self, Obfuscation};
+pub use super::framing::TransportKind;
+use super::framing::{self, Detected, Framing};
+use super::keys::{KeyEntry, KeyStore};
+use super::mtproto::{self, CloseReason, ConnMeta, OutMsg, Outcome};
+use super::rpc::Handler;
+use super::session::{MsgIdGen, Salts, Sessions};
+
+/// Tunables of a [`Server`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Largest transport packet payload accepted; a longer announced length closes the
+    /// connection at once. Telegram's own limit is about 1 MiB.
+    pub max_payload_len: usize,
+    /// Largest size a `gzip_packed` may unpack to.
+    pub max_unpacked_len: usize,
+    /// A connection that sends nothing for this long is closed.
+    pub idle_timeout: Duration,
+    /// Pushed updates queued per connection; beyond, updates for it are dropped (the client
+    /// catches up with `updates.getDifference`, as with Telegram).
+    pub updates_queue_len: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            max_payload_len: 2 * 1024 * 1024,
+            max_unpacked_len: 8 * 1024 * 1024,
+            idle_timeout: Duration::from_secs(600),
+            updates_queue_len: 1024,
+        }
+    }
+}
+
+/// The server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Binding the listening socket failed (address in use, not local, no permission…).
+    #[error("cannot listen on the sandbox address: {0}")]
+    Bind(#[source] std::io::Error),
+}
+
+/// A pushed `Updates` on its way to one session of a connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Push {
+    session_id: i64,
+    body: Arc<Vec<u8>>,
+}
+
+struct Subscriber {
+    connection_id: u64,
+    session_id: i64,
+    tx: mpsc::Sender<Push>,
+}
+
+/// Delivers `Updates` to every live session of a user, as content-related messages outside
+/// `rpc_result` (the way Telegram pushes updates).
+///
+/// A session is live while its connection is open and after it made a query not wrapped in
+/// `invokeWithoutUpdates`. Cheap to clone; usable from handlers and from any task.
+#[derive(Clone, Default)]
+pub struct UpdatesHub {
+    users: Arc<Mutex<HashMap<i64, Vec<Subscriber>>>>,
+    pushed: Arc<AtomicU64>,
+}
+
+impl UpdatesHub {
+    /// A hub with no subscribers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Queues `updates` (a serialized `Updates`) for every live session of `user_id`; returns
+    /// to how many sessions.
+    pub fn push(&self, user_id: i64, updates: Vec<u8>) -> usize {
+        self.deliver(user_id, None, updates)
+    }
+
+    /// Like [`push`](Self::push), but not to the session `session_id` (e.g. the one whose
+    /// query produced the updates and gets them in its result).
+    pub fn push_except(&self, user_id: i64, session_id: i64, updates: Vec<u8>) -> usize {
+        self.deliver(user_id, Some(session_id), updates)
+    }
+
+    /// Serializes and pushes `updates`.
+    pub fn push_updates(&self, user_id: i64, updates: &tl::enums::Updates) -> usize {
+        self.push(user_id, updates.to_bytes())
+    }
+
+    /// How many live sessions `user_id` has.
+    pub fn live_sessions(&self, user_id: i64) -> usize {
+        let users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        users
+            .get(&user_id)
+            .map_or(0, |subs| subs.iter().filter(|s| !s.tx.is_closed()).count())
+    }
+
+    /// How many pushes were queued in total.
+    pub fn pushed(&self) -> u64 {
+        self.pushed.load(Ordering::Relaxed)
+    }
+
+    fn deliver(&self, user_id: i64, except: Option<i64>, updates: Vec<u8>) -> usize {
+        let body = Arc::new(updates);
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(subs) = users.get_mut(&user_id) else {
+            return 0;
+        };
+        subs.retain(|s| !s.tx.is_closed());
+        let mut delivered = 0;
+        for sub in subs.iter().filter(|s| Some(s.session_id) != except) {
+            let push = Push {
+                session_id: sub.session_id,
+                body: Arc::clone(&body),
+            };
+            match sub.tx.try_send(push) {
+                Ok(()) => delivered += 1,
+                Err(_) => warn!(
+                    connection = sub.connection_id,
+                    "updates queue full or closed; update dropped"
+                ),
+            }
+        }
+        if subs.is_empty() {
+            users.remove(&user_id);
+        }
+        self.pushed.fetch_add(delivered as u64, Ordering::Relaxed);
+        delivered
+    }
+
+    pub(crate) fn subscribe(
+        &self,
+        user_id: i64,
+        connection_id: u64,
+        session_id: i64,
+        tx: mpsc::Sender<Push>,
+    ) {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        users.entry(user_id).or_default().push(Subscriber {
+            connection_id,
+            session_id,
+            tx,
+        });
+    }
+
+    pub(crate) fn unsubscribe_session(&self, user_id: i64, session_id: i64) {
+        self.remove(user_id, |s| s.session_id == session_id);
+    }
+
+    fn unsubscribe_connection(&self, user_id: i64, connection_id: u64) {
+        self.remove(user_id, |s| s.connection_id == connection_id);
+    }
+
+    fn remove(&self, user_id: i64, matches: impl Fn(&Subscriber) -> bool) {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(subs) = users.get_mut(&user_id) {
+            subs.retain(|s| !matches(s));
+            if subs.is_empty() {
+                users.remove(&user_id);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for UpdatesHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("UpdatesHub")
+            .field("users", &users.len())
+            .field("pushed", &self.pushed())
+            .finish()
+    }
+}
+
+/// Counters of a running server, for tests and diagnostics.
+#[derive(Default)]
+pub(crate) struct Stats {
+    connections_accepted: AtomicU64,
+    connections_open: AtomicU64,
+    unknown_keys: AtomicU64,
+    malformed: AtomicU64,
+    dropped_by_handler: AtomicU64,
+    frames: AtomicU64,
+    messages: AtomicU64,
+    containers: AtomicU64,
+    gzip: AtomicU64,
+    gzip_sent: AtomicU64,
+    quick_acks: AtomicU64,
+    bad_msgs: Mutex<BTreeMap<i32, u64>>,
+    received: Mutex<HashMap<u32, u64>>,
+    requests: Mutex<HashMap<u32, u64>>,
+}
+
+impl Stats {
+    pub(crate) fn message_received(&self) {
+        self.messages.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn container_received(&self) {
+        self.containers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn gzip_received(&self) {
+        self.gzip.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn gzip_sent(&self) {
+        self.gzip_sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn bad_msg(&self, code: i32) {
+        *self
+            .bad_msgs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(code)
+            .or_default() += 1;
+    }
+
+    pub(crate) fn constructor_received(&self, id: u32) {
+        *self
+            .received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(id)
+            .or_default() += 1;
+    }
+
+    pub(crate) fn request_handled(&self, id: u32) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(id)
+            .or_default() += 1;
+    }
+
+    fn snapshot(&self) -> StatsSnapshot {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        StatsSnapshot {
+            connections_accepted: load(&self.connections_accepted),
+            connections_open: load(&self.connections_open),
+            unknown_keys: load(&self.unknown_keys),
+            malformed: load(&self.malformed),
+            dropped_by_handler: load(&self.dropped_by_handler),
+            frames: load(&self.frames),
+            messages: load(&self.messages),
+            containers: load(&self.containers),
+            gzip_packed: load(&self.gzip),
+            gzip_packed_sent: load(&self.gzip_sent),
+            quick_acks: load(&self.quick_acks),
+            bad_msg_notifications: self
+                .bad_msgs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+            received: self
+                .received
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+            requests: self
+                .requests
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        }
+    }
+}
+
+/// A copy of a server's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// TCP connections accepted.
+    pub connections_accepted: u64,
+    /// TCP connections currently open.
+    pub connections_open: u64,
+    /// Connections refused with the transport error -404 (unknown auth key or an
+    /// unencrypted message: the sandbox does no key exchange).
+    pub unknown_keys: u64,
+    /// Connections closed because of a malformed or hostile packet.
+    pub malformed: u64,
+    /// Connections closed by a handler's [`Reply::DropConnection`](super::rpc::Reply).
+    pub dropped_by_handler: u64,
+    /// Transport packets received.
+    pub frames: u64,
+    /// Encrypted messages received (a container counts once).
+    pub messages: u64,
+    /// `msg_container`s received.
+    pub containers: u64,
+    /// `gzip_packed` messages received.
+    pub gzip_packed: u64,
+    /// Results sent as `gzip_packed`.
+    pub gzip_packed_sent: u64,
+    /// Quick ACKs sent.
+    pub quick_acks: u64,
+    /// `bad_msg_notification` / `bad_server_salt` sent, by error code.
+    pub bad_msg_notifications: BTreeMap<i32, u64>,
+    /// Messages received by constructor id (service messages and wrapped queries).
+    pub received: HashMap<u32, u64>,
+    /// Queries handed to the handler, by constructor id of the unwrapped function.
+    pub requests: HashMap<u32, u64>,
+}
+
+impl StatsSnapshot {
+    /// How many queries with this constructor id reached the handler.
+    pub fn requests_of(&self, constructor_id: u32) -> u64 {
+        self.requests.get(&constructor_id).copied().unwrap_or(0)
+    }
+
+    /// How many notifications with this error code were sent.
+    pub fn bad_msgs_of(&self, code: i32) -> u64 {
+        self.bad_msg_notifications.get(&code).copied().unwrap_or(0)
+    }
+}
+
+/// State shared by the accept loop and every connection.
+pub(crate) struct Shared {
+    pub(crate) keys: KeyStore,
+    pub(crate) handler: Box<dyn Handler>,
+    pub(crate) hub: UpdatesHub,
+    pub(crate) sessions: Sessions,
+    pub(crate) salts: Salts,
+    pub(crate) msg_ids: MsgIdGen,
+    pub(crate) stats: Stats,
+    pub(crate) config: ServerConfig,
+    shutdown: watch::Receiver<bool>,
+    next_connection: AtomicU64,
+}
+
+/// The sandbox's MTProto server.
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// Listens on `addr` (use a loopback address, port 0 for any) and serves MTProto clients
+    /// whose keys are in `keys`, answering their queries with `handler`.
+    pub async fn bind<H: Handler>(
+        addr: impl ToSocketAddrs,
+        keys: KeyStore,
+        handler: H,
+    ) -> Result<ServerHandle, ServerError> {
+        Self::bind_with_config(addr, keys, handler, ServerConfig::default()).await
+    }
+
+    /// [`bind`](Self::bind) with non-default tunables.
+    pub async fn bind_with_config<H: Handler>(
+        addr: impl ToSocketAddrs,
+        keys: KeyStore,
+        handler: H,
+        config: ServerConfig,
+    ) -> Result<ServerHandle, ServerError> {
+        let listener = TcpListener::bind(addr).await.map_err(ServerError::Bind)?;
+        let local_addr = listener.local_addr().map_err(ServerError::Bind)?;
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let hub = UpdatesHub::new();
+        let shared = Arc::new(Shared {
+            keys,
+            handler: Box::new(handler),
+            hub: hub.clone(),
+            sessions: Sessions::default(),
+            salts: Salts::new(),
+            msg_ids: MsgIdGen::default(),
+            stats: Stats::default(),
+            config,
+            shutdown: shutdown_rx,
+            next_connection: AtomicU64::new(1),
+        });
+        info!(%local_addr, "sandbox MTProto server listening");
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
+        Ok(ServerHandle {
+            local_addr,
+            hub,
+            shared,
+            shutdown_tx,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running [`Server`]. Dropping it stops the server without waiting;
+/// [`shutdown`](Self::shutdown) waits until every connection is closed.
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    hub: UpdatesHub,
+    shared: Arc<Shared>,
+    shutdown_tx: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The hub that pushes updates to live sessions.
+    pub fn hub(&self) -> &UpdatesHub {
+        &self.hub
+    }
+
+    /// The key store the server looks keys up in.
+    pub fn keys(&self) -> &KeyStore {
+        &self.shared.keys
+    }
+
+    /// The server's counters now.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot()
+    }
+
+    /// Stops accepting, closes every connection and waits for them.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown_tx.send(true);
+        if let Some(task) = self.task.take()
+            && let Err(error) = task.await
+        {
+            warn!(%error, "sandbox accept loop ended abnormally");
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+}
+
+impl fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut shutdown = shared.shutdown.clone();
+    let mut connections = JoinSet::new();
+    loop {
+        if *shutdown.borrow_and_update() {
+            break;
+        }
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
+                    shared.stats.connections_accepted.fetch_add(1, Ordering::Relaxed);
+                    debug!(connection = id, %peer, "connection accepted");
+                    connections.spawn(serve(Arc::clone(&shared), stream, id));
+                }
+                Err(error) => {
+                    // Out of file descriptors and the like: back off a little.
+                    warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+/// What to do with a connection after processing received bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// Send what was produced, then close.
+    Close,
+    /// Close without sending anything.
+    Drop,
+}
+
+/// The state of one connection.
+struct Connection {
+    shared: Arc<Shared>,
+    meta: ConnMeta,
+    framing: Option<Framing>,
+    obfuscation: Option<Obfuscation>,
+    key: Option<Arc<KeyEntry>>,
+    buf: Vec<u8>,
+}
+
+async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: u64) {
+    let _ = stream.set_nodelay(true);
+    let mut shutdown = shared.shutdown.clone();
+    if *shutdown.borrow_and_update() {
+        return;
+    }
+    let _open = OpenConnection::new(&shared);
+    let (push_tx, mut push_rx) = mpsc::channel(shared.config.updates_queue_len.max(1));
+    let mut conn = Connection {
+        shared: Arc::clone(&shared),
+        meta: ConnMeta {
+            id,
+            transport: TransportKind::Full,
+            obfuscated: false,
+            push_tx,
+            subscribed: HashSet::new(),
+            disconnect_at: None,
+        },
+        framing: None,
+        obfuscation: None,
+        key: None,
+        buf: Vec::new(),
+    };
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut out = Vec::new();
+    let mut idle_deadline = Instant::now() + shared.config.idle_timeout;
+    loop {
+        let deadline = match conn.meta.disconnect_at {
+            Some(at) => Instant::from_std(at).min(idle_deadline),
+            None => idle_deadline,
+        };
+        let flow = tokio::select! {
+            _ = shutdown.changed() => Flow::Close,
+            _ = sleep_until(deadline) => {
+                debug!(connection = id, "connection timed out");
+                Flow::Close
+            }
+            read = stream.read(&mut chunk) => match read {
+                Ok(0) | Err(_) => Flow::Drop,
+                Ok(n) => {
+                    idle_deadline = Instant::now() + shared.config.idle_timeout;
+                    conn.on_bytes(&mut chunk[..n], &mut out)
+                }
+            },
+            Some(push) = push_rx.recv() => {
+                conn.on_push(push, &mut out);
+                Flow::Continue
+            }
+        };
+        if flow == Flow::Drop {
+            break;
+        }
+        if !out.is_empty() {
+            if let Some(obfuscation) = conn.obfuscation.as_mut() {
+                obfuscation.encrypt(&mut out);
+            }
+            if stream.write_all(&out).await.is_err() {
+                break;
+            }
+            out.clear();
+        }
+        if flow == Flow::Close {
+            let _ = stream.shutdown().await;
+            break;
+        }
+    }
+    if let Some(key) = &conn.key {
+        shared.hub.unsubscribe_connection(key.user_id, id);
+    }
+    debug!(connection = id, "connection closed");
+}
+
+/// Counts a connection as open for as long as it lives, also if its task panics (a panicking
+/// handler). Its hub subscriptions go with its channel, which the hub drops once closed.
+struct OpenConnection<'a> {
+    stats: &'a Stats,
+}
+
+impl<'a> OpenConnection<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        shared
+            .stats
+            .connections_open
+            .fetch_add(1, Ordering::Relaxed);
+        Self {
+            stats: &shared.stats,
+        }
+    }
+}
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.stats.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Connection {
+    /// Handles bytes read from the socket: transport detection, de-obfuscation, framing, and
+    /// every complete packet. Output (already framed, not yet obfuscated) goes to `out`.
+    fn on_bytes(&mut self, data: &mut [u8], out: &mut Vec<u8>) -> Flow {
+        if let Some(obfuscation) = self.obfuscation.as_mut() {
+            obfuscation.decrypt(data);
+        }
+        self.buf.extend_from_slice(data);
+        if self.framing.is_none() {
+            match self.detect() {
+                Some(Flow::Continue) => {}
+                Some(flow) => return flow,
+                None => return Flow::Continue,
+            }
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut at = 0;
+        let flow = loop {
+            let Some(framing) = self.framing.as_mut() else {
+                break Flow::Close;
+            };
+            match framing.decode(&buf[at..], self.shared.config.max_payload_len) {
+                Ok(None) => break Flow::Continue,
+                Ok(Some(frame)) => {
+                    let (start, end) = (at + frame.start, at + frame.end);
+                    at += frame.consumed;
+                    let flow = self.on_frame(&mut buf[start..end], frame.quick_ack, out);
+                    if flow != Flow::Continue {
+                        break flow;
+                    }
+                }
+                Err(error) => {
+                    debug!(connection = self.meta.id, %error, "malformed packet");
+                    self.shared.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                    break Flow::Close;
+                }
+            }
+        };
+        buf.drain(..at);
+        self.buf = buf;
+        flow
+    }
+
+    /// Detects the transport once enough bytes arrived. `None`: need more bytes.
+    fn detect(&mut self) -> Option<Flow> {
+        match framing::detect(&self.buf) {
+            Detected::NeedMore => None,
+            Detected::Plain { kind, tag_len } => {
+                self.buf.drain(..tag_len);
+                self.start(kind, false);
+                Some(Flow::Continue)
+            }
+            Detected::Obfuscated => {
+                let init: [u8; 64] = self.buf.get(..64)?.try_into().ok()?;
+                let (mut obfuscation, tag) = Obfuscation::from_init(&init);
+                let Some(kind) = framing::kind_from_obfuscated_tag(tag) else {
+                    debug!(connection = self.meta.id, "unknown transport");
+                    self.shared.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                    return Some(Flow::Drop);
+                };
+                self.buf.drain(..64);
+                obfuscation.decrypt(&mut self.buf);
+                self.obfuscation = Some(obfuscation);
+                self.start(kind, true);
+                Some(Flow::Continue)
+            }
+        }
+    }
+
+    fn start(&mut self, kind: TransportKind, obfuscated: bool) {
+        debug!(connection = self.meta.id, %kind, obfuscated, "transport detected");
+        self.framing = Some(Framing::new(kind));
+        self.meta.transport = kind;
+        self.meta.obfuscated = obfuscated;
+    }
+
+    /// Handles one packet payload.
+    fn on_frame(&mut self, payload: &mut [u8], quick_ack: bool, out: &mut Vec<u8>) -> Flow {
+        let shared = Arc::clone(&self.shared);
+        shared.stats.frames.fetch_add(1, Ordering::Relaxed);
+        let Some(key_id) = payload
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(i64::from_le_bytes)
+        else {
+            return self.malformed("packet shorter than an auth_key_id");
+        };
+        let key = match &self.key {
+            Some(key) if key.key_id == key_id => Arc::clone(key),
+            Some(_) => return self.malformed("auth_key_id changed within a connection"),
+            None => match shared.keys.get(key_id).filter(|_| key_id != 0) {
+                Some(key) => {
+                    self.key = Some(Arc::clone(&key));
+                    key
+                }
+                None => {
+                    // Unknown key, or an unencrypted message (no key exchange here).
+                    debug!(connection = self.meta.id, key_id, "unknown auth key");
+                    shared.stats.unknown_keys.fetch_add(1, Ordering::Relaxed);
+                    self.transport_error(404, out);
+                    return Flow::Close;
+                }
+            },
+        };
+
+        // auth_key_id (8) + msg_key (16) + encrypted data (a multiple of 16; the padded
+        // intermediate transport may add up to 15 bytes of its own padding after it).
+        let mut encrypted_len = payload.len().saturating_sub(24);
+        if self.meta.transport == TransportKind::PaddedIntermediate {
+            encrypted_len -= encrypted_len % 16;
+        }
+        if encrypted_len < 48 || encrypted_len % 16 != 0 || 24 + encrypted_len > payload.len() {
+            return self.malformed("encrypted data has an impossible length");
+        }
+        let mut msg_key = [0u8; 16];
+        msg_key.copy_from_slice(&payload[8..24]);
+        let data = &mut payload[24..24 + encrypted_len];
+        let token = match crypto::decrypt_from_client(&key.key, &msg_key, data) {
+            Ok(token) => token,
+            Err(error) => return self.malformed(&error.to_string()),
+        };
+        if quick_ack {
+            if let Some(framing) = self.framing.as_mut() {
+                framing.encode_quick_ack(token, out);
+            }
+            shared.stats.quick_acks.fetch_add(1, Ordering::Relaxed);
+        }
+
+        match mtproto::process(&shared, &key, &mut self.meta, data) {
+            Outcome::Send {
+                session_id,
+                messages,
+            } => {
+                self.send(&key, session_id, messages, out);
+                Flow::Continue
+            }
+            Outcome::Close(CloseReason::Malformed) => self.malformed("invalid message"),
+            Outcome::Close(CloseReason::Flood) => {
+                debug!(
+                    connection = self.meta.id,
+                    "container or service message limit exceeded"
+                );
+                shared.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                self.transport_error(429, out);
+                Flow::Close
+            }
+            Outcome::Drop => {
+                shared
+                    .stats
+                    .dropped_by_handler
+                    .fetch_add(1, Ordering::Relaxed);
+                Flow::Drop
+            }
+        }
+    }
+
+    fn malformed(&self, what: &str) -> Flow {
+        debug!(connection = self.meta.id, what, "closing connection");
+        self.shared.stats.malformed.fetch_add(1, Ordering::Relaxed);
+        Flow::Close
+    }
+
+    fn transport_error(&mut self, code: i32, out: &mut Vec<u8>) {
+        if let Some(framing) = self.framing.as_mut() {
+            framing.encode_error(code, out);
+        }
+    }
+
+    fn send(&mut self, key: &KeyEntry, session_id: i64, messages: Vec<OutMsg>, out: &mut Vec<u8>) {
+        let payloads = mtproto::seal(&self.shared, key, session_id, messages);
+        if let Some(framing) = self.framing.as_mut() {
+            for payload in payloads {
+                framing.encode(&payload, out);
+            }
+        }
+    }
+
+    fn on_push(&mut self, push: Push, out: &mut Vec<u8>) {
+        let Some(key) = self.key.clone() else {
+            return;
+        };
+        if !self.meta.subscribed.contains(&push.session_id) {
+            return;
+        }
+        let body = Arc::try_unwrap(push.body).unwrap_or_else(|shared| (*shared).clone());
+        self.send(&key, push.session_id, vec![OutMsg::update(body)], out);
+    }
+}
