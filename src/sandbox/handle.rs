@@ -255,12 +255,19 @@ fn parse_key(hex: &str) -> Option<AuthKey> {
 
 /// Lower-case hex of a key, as [`ConnectionInfo`] carries it.
 pub fn key_hex(key: &AuthKey) -> String {
-    key.expose_secret().iter().map(|b| format!("{b:02x}")).collect()
+    key.expose_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A grammers session that connects to `addr` as DC `dc_id` with a pre-shared `key`: no login,
 /// no key exchange.
-pub fn preshared_session(dc_id: i32, addr: SocketAddr, key: &AuthKey) -> Result<SessionData, SandboxError> {
+pub fn preshared_session(
+    dc_id: i32,
+    addr: SocketAddr,
+    key: &AuthKey,
+) -> Result<SessionData, SandboxError> {
     let SocketAddr::V4(v4) = addr else {
         return Err(SandboxError::NotIpv4(addr));
     };
@@ -292,13 +299,12 @@ impl Sandbox {
         options: SandboxOptions,
     ) -> Result<Self, SandboxError> {
         scenario.check()?;
-        let web_listener =
-            TcpListener::bind(options.web_listen)
-                .await
-                .map_err(|source| SandboxError::Listen {
-                    addr: options.web_listen,
-                    source,
-                })?;
+        let web_listener = TcpListener::bind(options.web_listen)
+            .await
+            .map_err(|source| SandboxError::Listen {
+                addr: options.web_listen,
+                source,
+            })?;
         let web_addr = web_listener
             .local_addr()
             .map_err(|source| SandboxError::Listen {
@@ -319,9 +325,8 @@ impl Sandbox {
                 })?,
                 None => friendly_key(),
             };
-            keys.register(spec.id, auth_key.clone()).map_err(|e| {
-                ScenarioError::Invalid(format!("user {}: {e}", spec.id))
-            })?;
+            keys.register(spec.id, auth_key.clone())
+                .map_err(|e| ScenarioError::Invalid(format!("user {}: {e}", spec.id)))?;
             let name = match &spec.last_name {
                 Some(last) => format!("{} {last}", spec.first_name),
                 None => spec.first_name.clone(),

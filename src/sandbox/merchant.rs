@@ -260,7 +260,8 @@ mod tests {
     fn order_info_errors_name_the_field() {
         let (_, invoice) = hoodie();
         assert_eq!(check_order_info(&invoice, &good_info()), Ok(()));
-        let cases: Vec<(fn(&mut OrderInfoSpec), &str)> = vec![
+        type Case = (fn(&mut OrderInfoSpec), &'static str);
+        let cases: Vec<Case> = vec![
             (|i| i.name = Some("  ".into()), "REQ_INFO_NAME_INVALID"),
             (|i| i.phone = Some("12ab".into()), "REQ_INFO_PHONE_INVALID"),
             (|i| i.phone = Some("123".into()), "REQ_INFO_PHONE_INVALID"),

@@ -84,18 +84,32 @@ pub(crate) fn peer_user(id: i64) -> tl::enums::Peer {
     tl::types::PeerUser { user_id: id }.into()
 }
 
+/// The parts of a plain message the sandbox varies.
+pub(crate) struct MessageView {
+    pub id: i32,
+    pub peer: i64,
+    pub from: i64,
+    pub out: bool,
+    pub date: i32,
+    pub text: String,
+    pub media: Option<tl::enums::MessageMedia>,
+    pub reply_markup: Option<tl::enums::ReplyMarkup>,
+    pub edit_date: Option<i32>,
+}
+
 /// A plain message in the user's private chat with `peer`.
-pub(crate) fn message(
-    id: i32,
-    peer: i64,
-    from: i64,
-    out: bool,
-    date: i32,
-    text: String,
-    media: Option<tl::enums::MessageMedia>,
-    reply_markup: Option<tl::enums::ReplyMarkup>,
-    edit_date: Option<i32>,
-) -> tl::enums::Message {
+pub(crate) fn message(v: MessageView) -> tl::enums::Message {
+    let MessageView {
+        id,
+        peer,
+        from,
+        out,
+        date,
+        text,
+        media,
+        reply_markup,
+        edit_date,
+    } = v;
     tl::types::Message {
         out,
         mentioned: false,

@@ -17,7 +17,7 @@ use super::scenario::{
     AddressSpec, CardOutcome, InvoiceSpec, MerchantSpec, OrderInfoSpec, PriceSpec, SavedCardSpec,
     Scenario, ShippingOptionSpec, TopupOptionSpec,
 };
-use super::tl_make::{self, UserView};
+use super::tl_make::{self, MessageView, UserView};
 use crate::srp;
 
 /// How long a payment form stays valid (Telegram: 10 minutes).
@@ -851,17 +851,17 @@ impl World {
                 } else {
                     "Pay".to_owned()
                 };
-                Some(tl_make::message(
+                Some(tl_make::message(MessageView {
                     id,
-                    *bot,
-                    *bot,
-                    false,
-                    *date,
-                    String::new(),
-                    Some(media.into()),
-                    Some(tl_make::buy_keyboard(button)),
-                    *edit_date,
-                ))
+                    peer: *bot,
+                    from: *bot,
+                    out: false,
+                    date: *date,
+                    text: String::new(),
+                    media: Some(media.into()),
+                    reply_markup: Some(tl_make::buy_keyboard(button)),
+                    edit_date: *edit_date,
+                }))
             }
             Stored::PaymentSent { bot, charge, date } => {
                 let c = self.charges.get(*charge)?;
@@ -1049,7 +1049,7 @@ impl World {
             .get(key.invoice)
             .ok_or_else(|| RpcFail::bad("INVOICE_INVALID"))?;
         let info = info_from_tl(req.info.clone());
-        merchant::check_order_info(&invoice.spec, &info).map_err(|name| RpcFail::bad(name))?;
+        merchant::check_order_info(&invoice.spec, &info).map_err(RpcFail::bad)?;
         let options = if invoice.spec.flexible {
             let merchant = self
                 .merchants
@@ -1178,8 +1178,8 @@ impl World {
         // Credentials.
         let account = self.account(user)?;
         let now = self.now();
-        let credentials = merchant::parse_credentials(&req.credentials, &self.tokens)
-            .map_err(|name| RpcFail::bad(name))?;
+        let credentials =
+            merchant::parse_credentials(&req.credentials, &self.tokens).map_err(RpcFail::bad)?;
         let (outcome, credentials_title, save_card) = match credentials {
             Credentials::Saved { id, tmp_password } => {
                 let valid = account.tmp_passwords.iter().any(|t| {
