@@ -1,8 +1,32 @@
 //! The offline Telegram: a local server that speaks MTProto 2.0 over TCP, to which an
 //! unmodified MTProto client (grammers, TDLib, Telethon…) connects with a pre-shared key.
 //!
-//! This module is the protocol half; the world it serves (users, invoices, payments) plugs in
-//! through [`rpc::Handler`].
+//! [`Sandbox::start`] runs the whole thing: the MTProto server, the payments [`World`] behind
+//! it, and the web pages (3-D Secure, payment gateway) on a second loopback port.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use tgpay::sandbox::{Sandbox, Scenario, scenario::ALICE};
+//!
+//! let sandbox = Sandbox::start(Scenario::default_world()).await?;
+//! let alice = sandbox.client(ALICE)?; // an unmodified grammers Client, already logged in
+//! let me = alice.client.invoke(&tgpay::tl::functions::users::GetUsers {
+//!     id: vec![tgpay::tl::enums::InputUser::UserSelf],
+//! }).await?;
+//! assert_eq!(me.len(), 1);
+//! assert!(sandbox.world().charges().is_empty());
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The parts:
+//!
+//! - [`world`]: users, merchants, invoices, forms, messages, the charge log and the Stars
+//!   ledger, with the semantics of every payments RPC; [`api`] decodes requests into it.
+//! - [`scenario`]: worlds described in TOML or JSON, and the built-in default world.
+//! - [`merchant`]: scripted merchant and provider behaviour (shipping, pre-checkout, cards).
+//! - [`web`]: the 3-D Secure page and the gateway page.
 //!
 //! - [`transport`]: [`Server`] on loopback TCP; the abridged, intermediate,
 //!   padded intermediate and full transports (detected from the first bytes), each plain or
@@ -23,13 +47,24 @@
 //! `invokeWithLayer` / `initConnection` / `invokeWithoutUpdates` / `invokeAfterMsg(s)`
 //! wrappers. A malformed or hostile packet closes its own connection only.
 
+pub mod api;
 mod crypto;
 mod framing;
 pub mod keys;
+pub mod merchant;
 mod mtproto;
 pub mod rpc;
+pub mod scenario;
 mod session;
+mod tl_make;
 pub mod transport;
+pub mod web;
+pub mod world;
 
+mod handle;
+
+pub use handle::{ConnectionInfo, Sandbox, SandboxClient, SandboxError, SandboxUser};
 pub use keys::{AuthKey, KeyStore};
+pub use scenario::{Scenario, ScenarioError};
 pub use transport::{Server, ServerHandle, UpdatesHub};
+pub use world::World;

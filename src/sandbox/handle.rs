@@ -1,0 +1,505 @@
+//! [`Sandbox`]: the MTProto server, the world and the web pages, started together.
+
+use std::net::{SocketAddr, SocketAddrV6};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use grammers_client::Client;
+use grammers_mtsender::{ConnectionParams, SenderPool};
+use grammers_session::SessionData;
+use grammers_session::storages::MemorySession;
+use grammers_session::types::DcOption;
+use grammers_session::updates::UpdatesLike;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::api::{self, Answer};
+use super::keys::{AuthKey, KeyStore};
+use super::merchant::TEST_TOKENS;
+use super::rpc::{Basics, CallContext, Handler, Reply};
+use super::scenario::{CardOutcome, Scenario, ScenarioError};
+use super::transport::{Server, ServerError, ServerHandle, StatsSnapshot, UpdatesHub};
+use super::web;
+use super::world::{Push, World};
+
+/// The DC id the sandbox presents itself as.
+pub const DC_ID: i32 = 2;
+/// The `api_id` sandbox clients made by [`Sandbox::client`] use.
+pub const API_ID: i32 = 4;
+
+/// Why the sandbox could not start or hand out a client.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// The scenario is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// A listening socket could not be opened.
+    #[error("cannot listen on {addr}: {source}; pick another address or port")]
+    Listen {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The MTProto server could not start.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// No such sandbox user.
+    #[error("user {0} is not in the sandbox's scenario; see Sandbox::users()")]
+    UnknownUser(i64),
+    /// The sandbox listens on IPv6, which grammers sessions made here do not support.
+    #[error("the sandbox listens on {0}; use an IPv4 loopback address")]
+    NotIpv4(SocketAddr),
+}
+
+/// A user of the sandbox, with the credentials a client needs.
+#[derive(Clone)]
+pub struct SandboxUser {
+    /// Telegram user id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// The 2FA password, if the account has one.
+    pub password: Option<String>,
+    /// The pre-shared auth key.
+    pub auth_key: AuthKey,
+}
+
+impl std::fmt::Debug for SandboxUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxUser")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("has_password", &self.password.is_some())
+            .field("auth_key", &self.auth_key)
+            .finish()
+    }
+}
+
+/// Where to listen. Port 0 picks a free port.
+#[derive(Debug, Clone, Copy)]
+pub struct SandboxOptions {
+    /// The MTProto server's address.
+    pub listen: SocketAddr,
+    /// The web pages' address.
+    pub web_listen: SocketAddr,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            listen: any,
+            web_listen: any,
+        }
+    }
+}
+
+/// What a client needs to connect: the JSON line `tgpay sandbox` prints.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ConnectionInfo {
+    /// DC id.
+    pub dc_id: i32,
+    /// IPv4 loopback address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// The users.
+    pub users: Vec<ConnectionUser>,
+    /// The invoices, by slug.
+    pub invoices: Vec<ConnectionInvoice>,
+    /// Credentials JSON (`inputPaymentCredentials.data`) that succeed, decline, or need 3-D
+    /// Secure.
+    pub test_cards: TestCards,
+    /// Prefix of the 3-D Secure verification URLs.
+    pub verification_base_url: String,
+}
+
+/// A user in [`ConnectionInfo`].
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ConnectionUser {
+    /// User id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// The auth key as 512 hex characters.
+    pub auth_key: String,
+    /// The 2FA password, or null.
+    pub password: Option<String>,
+}
+
+/// An invoice in [`ConnectionInfo`].
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct ConnectionInvoice {
+    /// Deep-link slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Currency code.
+    pub currency: String,
+    /// Sum of the prices, in the smallest unit.
+    pub total_amount: i64,
+    /// `card` or `stars`.
+    pub kind: String,
+}
+
+/// Credentials JSON for each card outcome.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct TestCards {
+    /// Succeeds.
+    pub success: String,
+    /// Declined by the bank.
+    pub decline: String,
+    /// Needs 3-D Secure.
+    pub three_d_secure: String,
+}
+
+/// A grammers client connected to the sandbox as one of its users.
+pub struct SandboxClient {
+    /// The client; it is already authorized.
+    pub client: Client,
+    /// The raw updates the server pushes, for `Client::stream_updates` (taken once).
+    pub updates: Option<mpsc::Receiver<UpdatesLike>>,
+    runner: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for SandboxClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxClient").finish_non_exhaustive()
+    }
+}
+
+impl Drop for SandboxClient {
+    fn drop(&mut self) {
+        self.runner.abort();
+    }
+}
+
+/// The request handler: connect-time basics, then the world.
+struct WorldHandler {
+    world: Arc<Mutex<World>>,
+    basics: Basics,
+}
+
+fn deliver(hub: &UpdatesHub, pushes: Vec<Push>) {
+    for push in pushes {
+        hub.push_updates(push.user, &push.updates);
+    }
+}
+
+impl Handler for WorldHandler {
+    fn handle(&self, ctx: &CallContext, request: &[u8]) -> Reply {
+        if let Some(reply) = self.basics.answer(request) {
+            return reply;
+        }
+        match api::dispatch(&self.world, ctx.user_id, request) {
+            Some((answer, pushes)) => {
+                deliver(ctx.hub(), pushes);
+                match answer {
+                    Answer::Result(bytes) => Reply::Result(bytes),
+                    Answer::Error(e) => Reply::Error {
+                        code: e.code,
+                        message: e.message,
+                    },
+                    Answer::DropConnection => Reply::DropConnection,
+                }
+            }
+            None => Reply::method_invalid(request),
+        }
+    }
+}
+
+/// A running sandbox: Telegram's payments back end on loopback.
+pub struct Sandbox {
+    server: ServerHandle,
+    world: Arc<Mutex<World>>,
+    web_addr: SocketAddr,
+    web: JoinHandle<()>,
+    users: Vec<SandboxUser>,
+    scenario: Scenario,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr())
+            .field("web_addr", &self.web_addr)
+            .field("users", &self.users)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fresh key whose id's low 32 bits read as a non-negative integer: grammers' abridged
+/// transport mistakes short packets starting with a negative `i32` for transport errors.
+fn friendly_key() -> AuthKey {
+    loop {
+        let key = AuthKey::generate();
+        if (key.key_id() as i32) >= 0 {
+            return key;
+        }
+    }
+}
+
+fn parse_key(hex: &str) -> Option<AuthKey> {
+    let mut bytes = [0u8; 256];
+    if hex.len() != 512 {
+        return None;
+    }
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(AuthKey::from_bytes(bytes))
+}
+
+/// Lower-case hex of a key, as [`ConnectionInfo`] carries it.
+pub fn key_hex(key: &AuthKey) -> String {
+    key.expose_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A grammers session that connects to `addr` as DC `dc_id` with a pre-shared `key`: no login,
+/// no key exchange.
+pub fn preshared_session(
+    dc_id: i32,
+    addr: SocketAddr,
+    key: &AuthKey,
+) -> Result<SessionData, SandboxError> {
+    let SocketAddr::V4(v4) = addr else {
+        return Err(SandboxError::NotIpv4(addr));
+    };
+    let mut data = SessionData {
+        home_dc: dc_id,
+        ..SessionData::default()
+    };
+    data.dc_options.insert(
+        dc_id,
+        DcOption {
+            id: dc_id,
+            ipv4: v4,
+            ipv6: SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0),
+            auth_key: Some(*key.expose_secret()),
+        },
+    );
+    Ok(data)
+}
+
+impl Sandbox {
+    /// Starts a sandbox on loopback with free ports.
+    pub async fn start(scenario: Scenario) -> Result<Self, SandboxError> {
+        Self::start_with(scenario, SandboxOptions::default()).await
+    }
+
+    /// Starts a sandbox on the given addresses.
+    pub async fn start_with(
+        scenario: Scenario,
+        options: SandboxOptions,
+    ) -> Result<Self, SandboxError> {
+        scenario.check()?;
+        let web_listener = TcpListener::bind(options.web_listen)
+            .await
+            .map_err(|source| SandboxError::Listen {
+                addr: options.web_listen,
+                source,
+            })?;
+        let web_addr = web_listener
+            .local_addr()
+            .map_err(|source| SandboxError::Listen {
+                addr: options.web_listen,
+                source,
+            })?;
+        let world = Arc::new(Mutex::new(World::new(
+            &scenario,
+            &format!("http://{web_addr}"),
+        )?));
+
+        let keys = KeyStore::new();
+        let mut users = Vec::new();
+        for spec in &scenario.users {
+            let auth_key = match &spec.auth_key {
+                Some(hex) => parse_key(hex).ok_or_else(|| {
+                    ScenarioError::Invalid(format!("user {}: auth_key is not hex", spec.id))
+                })?,
+                None => friendly_key(),
+            };
+            keys.register(spec.id, auth_key.clone())
+                .map_err(|e| ScenarioError::Invalid(format!("user {}: {e}", spec.id)))?;
+            let name = match &spec.last_name {
+                Some(last) => format!("{} {last}", spec.first_name),
+                None => spec.first_name.clone(),
+            };
+            users.push(SandboxUser {
+                id: spec.id,
+                name,
+                password: spec.password.clone(),
+                auth_key,
+            });
+        }
+
+        let handler = WorldHandler {
+            world: Arc::clone(&world),
+            basics: Basics {
+                this_dc: DC_ID,
+                ..Basics::default()
+            },
+        };
+        let server = Server::bind(options.listen, keys, handler).await?;
+        let hub = server.hub().clone();
+        let pusher: web::Pusher = Arc::new(move |pushes| deliver(&hub, pushes));
+        let web = tokio::spawn(web::serve(web_listener, Arc::clone(&world), pusher));
+        Ok(Self {
+            server,
+            world,
+            web_addr,
+            web,
+            users,
+            scenario,
+        })
+    }
+
+    /// The MTProto server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// The DC id the sandbox presents itself as.
+    pub fn dc_id(&self) -> i32 {
+        DC_ID
+    }
+
+    /// The web pages' base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn web_base_url(&self) -> String {
+        format!("http://{}", self.web_addr)
+    }
+
+    /// The world, locked, for assertions and control (charges, call counts, clock, faults).
+    /// Don't hold the guard across an `.await`.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        match self.world.lock() {
+            Ok(w) => w,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Runs `f` on the world and delivers any updates it queued (e.g. after confirming a 3-D
+    /// Secure verification directly).
+    pub fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        let (value, pushes) = {
+            let mut w = self.world();
+            let value = f(&mut w);
+            (value, w.take_pushes())
+        };
+        deliver(self.server.hub(), pushes);
+        value
+    }
+
+    /// The scenario the sandbox was started with.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The users and their keys.
+    pub fn users(&self) -> &[SandboxUser] {
+        &self.users
+    }
+
+    /// One user.
+    pub fn user(&self, id: i64) -> Result<&SandboxUser, SandboxError> {
+        self.users
+            .iter()
+            .find(|u| u.id == id)
+            .ok_or(SandboxError::UnknownUser(id))
+    }
+
+    /// A grammers session for a user, pointed at this sandbox with the user's key.
+    pub fn session_data(&self, user: i64) -> Result<SessionData, SandboxError> {
+        preshared_session(DC_ID, self.addr(), &self.user(user)?.auth_key)
+    }
+
+    /// A grammers client logged in as `user` (grammers' default connection parameters,
+    /// including its retry policy). Must be called inside a Tokio runtime.
+    pub fn client(&self, user: i64) -> Result<SandboxClient, SandboxError> {
+        self.client_with(user, ConnectionParams::default())
+    }
+
+    /// Like [`Sandbox::client`], with custom connection parameters (e.g. `NoRetries`).
+    pub fn client_with(
+        &self,
+        user: i64,
+        params: ConnectionParams,
+    ) -> Result<SandboxClient, SandboxError> {
+        let session = Arc::new(MemorySession::from(self.session_data(user)?));
+        let pool = SenderPool::with_configuration(session, API_ID, params);
+        let client = Client::new(pool.handle);
+        let runner = tokio::spawn(pool.runner.run());
+        Ok(SandboxClient {
+            client,
+            updates: Some(pool.updates),
+            runner,
+        })
+    }
+
+    /// The server's counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.server.stats()
+    }
+
+    /// The server's updates hub.
+    pub fn hub(&self) -> &UpdatesHub {
+        self.server.hub()
+    }
+
+    /// What a client needs to connect (the JSON line of `tgpay sandbox`).
+    pub fn connection_info(&self) -> ConnectionInfo {
+        let credentials = |outcome: CardOutcome| {
+            TEST_TOKENS
+                .iter()
+                .find(|(_, o, _)| *o == outcome)
+                .map(|(token, ..)| serde_json::json!({ "type": "card", "id": token }).to_string())
+                .unwrap_or_default()
+        };
+        let addr = self.addr();
+        ConnectionInfo {
+            dc_id: DC_ID,
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            users: self
+                .users
+                .iter()
+                .map(|u| ConnectionUser {
+                    id: u.id,
+                    name: u.name.clone(),
+                    auth_key: key_hex(&u.auth_key),
+                    password: u.password.clone(),
+                })
+                .collect(),
+            invoices: self
+                .scenario
+                .invoices
+                .iter()
+                .map(|i| ConnectionInvoice {
+                    slug: i.slug.clone(),
+                    title: i.title.clone(),
+                    currency: i.currency.clone(),
+                    total_amount: i.prices.iter().map(|p| p.amount).sum(),
+                    kind: if i.currency == "XTR" { "stars" } else { "card" }.to_owned(),
+                })
+                .collect(),
+            test_cards: TestCards {
+                success: credentials(CardOutcome::Success),
+                decline: credentials(CardOutcome::Decline),
+                three_d_secure: credentials(CardOutcome::ThreeDSecure),
+            },
+            verification_base_url: format!("{}/3ds/", self.web_base_url()),
+        }
+    }
+
+    /// Stops the server (waiting for connections to close) and the web pages.
+    pub async fn shutdown(self) {
+        self.web.abort();
+        self.server.shutdown().await;
+    }
+}

@@ -1,0 +1,759 @@
+//! Sandbox worlds described as data: users, merchant bots and invoices.
+//!
+//! A scenario is a TOML or JSON document (the same fields in both). [`Scenario::default_world`]
+//! is the built-in world that exercises every payment flow; `tgpay sandbox --scenario FILE`
+//! loads one from a file.
+//!
+//! ```toml
+//! [[users]]
+//! id = 1000001
+//! first_name = "Alice"
+//! password = "correct horse"   # 2FA password; omit for an account without one
+//! stars = 500
+//!
+//! [[merchants]]
+//! id = 7000001
+//! username = "SandboxShopBot"
+//! name = "Sandbox Shop"
+//!
+//! [[invoices]]
+//! slug = "tshirt"
+//! merchant = 7000001
+//! title = "T-shirt"
+//! currency = "USD"
+//! prices = [{ label = "T-shirt", amount = 1999 }]
+//! ```
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario file {path}: {source}")]
+    Read {
+        /// The file that was asked for.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The document is not valid TOML for a scenario.
+    #[error("scenario is not valid TOML: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// The document is not valid JSON for a scenario.
+    #[error("scenario is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The document parsed but describes an impossible world.
+    #[error("invalid scenario: {0}; fix the scenario file")]
+    Invalid(String),
+}
+
+/// A whole sandbox world.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The paying users (each gets a pre-shared auth key).
+    #[serde(default)]
+    pub users: Vec<UserSpec>,
+    /// The merchant bots.
+    #[serde(default)]
+    pub merchants: Vec<MerchantSpec>,
+    /// The invoices the merchants sell.
+    #[serde(default)]
+    pub invoices: Vec<InvoiceSpec>,
+    /// Telegram Stars top-up options (`payments.getStarsTopupOptions`).
+    #[serde(default = "default_topup_options")]
+    pub stars_topup_options: Vec<TopupOptionSpec>,
+    /// Scripted failures: calls of a method that fail the way the scenario says.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+}
+
+/// A scripted failure of the next calls of a method.
+///
+/// ```toml
+/// [[faults]]
+/// method = "payments.sendPaymentForm"
+/// error = "FLOOD_WAIT_3"     # the rpc_error message
+/// code = 420                 # its code (400 when omitted)
+/// times = 1
+///
+/// [[faults]]
+/// method = "payments.sendStarsForm"
+/// drop_connection = true     # process the call (charge), then close without answering
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// TL name of the method, e.g. `payments.sendPaymentForm`.
+    pub method: String,
+    /// Only for this user; every user when absent.
+    #[serde(default)]
+    pub user: Option<i64>,
+    /// The `rpc_error` message to answer with, e.g. `FORM_EXPIRED` or `FLOOD_WAIT_3`.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The `rpc_error` code (400 when absent).
+    #[serde(default)]
+    pub code: Option<i32>,
+    /// Run the call, then close the connection without answering (an ambiguous failure).
+    #[serde(default)]
+    pub drop_connection: bool,
+    /// How many calls are affected.
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A sandbox user (a payer).
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    /// Telegram user id.
+    pub id: i64,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Username without `@`.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Phone number (digits).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The 2FA password, if the account has one.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The 2FA password hint.
+    #[serde(default)]
+    pub password_hint: Option<String>,
+    /// Telegram Stars balance.
+    #[serde(default)]
+    pub stars: i64,
+    /// Saved order info (`payments.getSavedInfo`).
+    #[serde(default)]
+    pub saved_info: Option<OrderInfoSpec>,
+    /// Saved cards (`paymentSavedCredentialsCard`).
+    #[serde(default)]
+    pub saved_cards: Vec<SavedCardSpec>,
+    /// The 256-byte auth key as 512 hex characters; random when absent.
+    #[serde(default)]
+    pub auth_key: Option<String>,
+}
+
+impl std::fmt::Debug for UserSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserSpec")
+            .field("id", &self.id)
+            .field("first_name", &self.first_name)
+            .field("has_password", &self.password.is_some())
+            .field("stars", &self.stars)
+            .field("saved_cards", &self.saved_cards.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Order info as stored by Telegram (`paymentRequestedInfo`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OrderInfoSpec {
+    /// Full name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Shipping address.
+    #[serde(default)]
+    pub shipping_address: Option<AddressSpec>,
+}
+
+/// A postal address (`postAddress`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AddressSpec {
+    /// First line.
+    pub street_line1: String,
+    /// Second line.
+    #[serde(default)]
+    pub street_line2: String,
+    /// City.
+    pub city: String,
+    /// State or region.
+    #[serde(default)]
+    pub state: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country_iso2: String,
+    /// Postal code.
+    pub post_code: String,
+}
+
+/// A card saved with the payment provider.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SavedCardSpec {
+    /// Identifier the client sends back in `inputPaymentCredentialsSaved`.
+    pub id: String,
+    /// What the user sees, e.g. `Visa *4242`.
+    pub title: String,
+    /// What a charge on this card does.
+    #[serde(default)]
+    pub outcome: CardOutcome,
+}
+
+/// What the simulated payment provider does with a card.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum CardOutcome {
+    /// The charge succeeds.
+    #[default]
+    Success,
+    /// The bank declines the charge (`PAYMENT_FAILED`).
+    Decline,
+    /// The bank asks for 3-D Secure (`payments.paymentVerificationNeeded`).
+    ThreeDSecure,
+}
+
+/// A merchant bot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantSpec {
+    /// The bot's user id.
+    pub id: i64,
+    /// The bot's username without `@`.
+    pub username: String,
+    /// The bot's display name.
+    pub name: String,
+    /// Payment provider id reported in forms and receipts.
+    #[serde(default = "default_provider_id")]
+    pub provider_id: i64,
+    /// `native_provider` of card forms (`stripe`, `smartglocal`), or none for web-only.
+    #[serde(default)]
+    pub native_provider: Option<String>,
+    /// `native_params` of card forms, as a JSON object.
+    #[serde(default)]
+    pub native_params: Option<serde_json::Value>,
+    /// Whether the provider lets users save cards.
+    #[serde(default = "yes")]
+    pub can_save_credentials: bool,
+    /// Shipping options by destination country (flexible invoices).
+    #[serde(default)]
+    pub shipping: Vec<ShippingRuleSpec>,
+    /// Pre-checkout: reject orders shipped to these countries.
+    #[serde(default)]
+    pub reject_countries: Vec<String>,
+    /// Pre-checkout: the human reason sent when rejecting.
+    #[serde(default = "default_reject_reason")]
+    pub reject_reason: String,
+}
+
+/// Shipping options a merchant offers for some countries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingRuleSpec {
+    /// ISO 3166-1 alpha-2 codes; `*` matches every country.
+    pub countries: Vec<String>,
+    /// The options offered.
+    pub options: Vec<ShippingOptionSpec>,
+}
+
+/// One shipping option (`shippingOption`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ShippingOptionSpec {
+    /// Identifier sent back in `sendPaymentForm`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Price components.
+    pub prices: Vec<PriceSpec>,
+}
+
+/// A price component (`labeledPrice`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSpec {
+    /// Label.
+    pub label: String,
+    /// Amount in the currency's smallest unit.
+    pub amount: i64,
+}
+
+/// An invoice a merchant sells.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceSpec {
+    /// Deep-link slug (`t.me/$slug`); every invoice has one.
+    pub slug: String,
+    /// The merchant bot's id.
+    pub merchant: i64,
+    /// Title.
+    pub title: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Photo URL.
+    #[serde(default)]
+    pub photo_url: Option<String>,
+    /// ISO 4217 currency, or `XTR` for Telegram Stars.
+    pub currency: String,
+    /// Price components.
+    pub prices: Vec<PriceSpec>,
+    /// The user's name is requested.
+    #[serde(default)]
+    pub name_requested: bool,
+    /// The user's phone is requested.
+    #[serde(default)]
+    pub phone_requested: bool,
+    /// The user's e-mail is requested.
+    #[serde(default)]
+    pub email_requested: bool,
+    /// A shipping address is requested.
+    #[serde(default)]
+    pub shipping_address_requested: bool,
+    /// The price depends on the shipping option.
+    #[serde(default)]
+    pub flexible: bool,
+    /// Phone is passed to the provider.
+    #[serde(default)]
+    pub phone_to_provider: bool,
+    /// E-mail is passed to the provider.
+    #[serde(default)]
+    pub email_to_provider: bool,
+    /// Maximum tip, in the currency's smallest unit.
+    #[serde(default)]
+    pub max_tip_amount: Option<i64>,
+    /// Suggested tips.
+    #[serde(default)]
+    pub suggested_tip_amounts: Vec<i64>,
+    /// Recurring payment.
+    #[serde(default)]
+    pub recurring: bool,
+    /// Terms of service URL (recurring payments).
+    #[serde(default)]
+    pub terms_url: Option<String>,
+    /// Test invoice.
+    #[serde(default)]
+    pub test: bool,
+    /// Pre-checkout always rejects this invoice with this reason.
+    #[serde(default)]
+    pub precheckout_reject: Option<String>,
+    /// Users who get this invoice as a message in their chat with the merchant.
+    #[serde(default)]
+    pub message_for: Vec<i64>,
+}
+
+/// A Stars top-up option.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TopupOptionSpec {
+    /// Stars bought.
+    pub stars: i64,
+    /// Currency paid.
+    pub currency: String,
+    /// Amount paid in the currency's smallest unit.
+    pub amount: i64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_provider_id() -> i64 {
+    1_744_374_395
+}
+
+fn default_reject_reason() -> String {
+    "Sorry, we can't deliver there.".to_owned()
+}
+
+fn default_topup_options() -> Vec<TopupOptionSpec> {
+    [(50, 99), (100, 199), (250, 499), (500, 999), (1000, 1999)]
+        .into_iter()
+        .map(|(stars, amount)| TopupOptionSpec {
+            stars,
+            currency: "USD".to_owned(),
+            amount,
+        })
+        .collect()
+}
+
+/// The id of the default world's user with a password, saved info, a saved card and Stars.
+pub const ALICE: i64 = 1_000_001;
+/// The id of the default world's user without a 2FA password.
+pub const BOB: i64 = 1_000_002;
+/// The 2FA password of [`ALICE`] in the default world.
+pub const ALICE_PASSWORD: &str = "correct horse battery staple";
+/// The default world's card merchant.
+pub const SHOP_BOT: i64 = 7_000_001;
+/// The default world's Stars merchant.
+pub const STARS_BOT: i64 = 7_000_002;
+
+impl Scenario {
+    /// Parses a scenario from TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text)?;
+        scenario.check()?;
+        Ok(scenario)
+    }
+
+    /// Parses a scenario from JSON text.
+    pub fn from_json(text: &str) -> Result<Self, ScenarioError> {
+        let scenario: Scenario = serde_json::from_str(text)?;
+        scenario.check()?;
+        Ok(scenario)
+    }
+
+    /// Loads a scenario file: `.json` files as JSON, anything else as TOML.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ScenarioError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            Self::from_json(&text)
+        } else {
+            Self::from_toml(&text)
+        }
+    }
+
+    /// Checks that ids are unique and references resolve.
+    pub fn check(&self) -> Result<(), ScenarioError> {
+        let invalid = |m: String| Err(ScenarioError::Invalid(m));
+        let mut ids = std::collections::HashSet::new();
+        for id in self
+            .users
+            .iter()
+            .map(|u| u.id)
+            .chain(self.merchants.iter().map(|m| m.id))
+        {
+            if id <= 0 {
+                return invalid(format!("user and bot ids must be positive, got {id}"));
+            }
+            if !ids.insert(id) {
+                return invalid(format!("id {id} is used twice"));
+            }
+        }
+        for user in &self.users {
+            if let Some(key) = &user.auth_key
+                && (key.len() != 512 || !key.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return invalid(format!(
+                    "user {}: auth_key must be 512 hex characters",
+                    user.id
+                ));
+            }
+        }
+        for fault in &self.faults {
+            if fault.error.is_some() == fault.drop_connection {
+                return invalid(format!(
+                    "fault on {}: give exactly one of `error` or `drop_connection = true`",
+                    fault.method
+                ));
+            }
+            if fault.error.as_deref().is_some_and(|e| {
+                e.is_empty()
+                    || !e
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            }) {
+                return invalid(format!(
+                    "fault on {}: `error` must be an RPC error name like FORM_EXPIRED",
+                    fault.method
+                ));
+            }
+        }
+        let mut slugs = std::collections::HashSet::new();
+        for invoice in &self.invoices {
+            if !self.merchants.iter().any(|m| m.id == invoice.merchant) {
+                return invalid(format!(
+                    "invoice {:?}: merchant {} is not in `merchants`",
+                    invoice.slug, invoice.merchant
+                ));
+            }
+            if invoice.slug.is_empty()
+                || !invoice
+                    .slug
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return invalid(format!(
+                    "invoice slug {:?} must be non-empty letters, digits, `_` or `-`",
+                    invoice.slug
+                ));
+            }
+            if !slugs.insert(invoice.slug.as_str()) {
+                return invalid(format!("invoice slug {:?} is used twice", invoice.slug));
+            }
+            if invoice.prices.is_empty() {
+                return invalid(format!("invoice {:?} has no prices", invoice.slug));
+            }
+            if invoice.currency == "XTR" && invoice.prices.len() != 1 {
+                return invalid(format!(
+                    "Stars invoice {:?} must have exactly one price",
+                    invoice.slug
+                ));
+            }
+            for user in &invoice.message_for {
+                if !self.users.iter().any(|u| u.id == *user) {
+                    return invalid(format!(
+                        "invoice {:?}: message_for user {user} is not in `users`",
+                        invoice.slug
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The built-in world: every flow tgpay supports has something to pay here.
+    ///
+    /// - Alice ([`ALICE`]): 2FA password [`ALICE_PASSWORD`], saved order info, a saved Visa,
+    ///   500 Stars.
+    /// - Bob ([`BOB`]): no password, nothing saved, 10 Stars.
+    /// - Sandbox Shop ([`SHOP_BOT`], Stripe-style native provider): `hoodie` (flexible shipping,
+    ///   name/phone/email/address, tips), `ebook` (plain card invoice), `club` (recurring),
+    ///   `sold-out` (pre-checkout always rejects).
+    /// - Star Shop ([`STARS_BOT`]): `sticker-pack` (50 Stars), `golden-frame` (1500 Stars).
+    pub fn default_world() -> Self {
+        let price = |label: &str, amount| PriceSpec {
+            label: label.to_owned(),
+            amount,
+        };
+        let both = vec![ALICE, BOB];
+        let card_invoice = |slug: &str, title: &str, prices| InvoiceSpec {
+            slug: slug.to_owned(),
+            merchant: SHOP_BOT,
+            title: title.to_owned(),
+            description: String::new(),
+            photo_url: None,
+            currency: "USD".to_owned(),
+            prices,
+            name_requested: false,
+            phone_requested: false,
+            email_requested: false,
+            shipping_address_requested: false,
+            flexible: false,
+            phone_to_provider: false,
+            email_to_provider: false,
+            max_tip_amount: None,
+            suggested_tip_amounts: Vec::new(),
+            recurring: false,
+            terms_url: None,
+            test: true,
+            precheckout_reject: None,
+            message_for: both.clone(),
+        };
+        let hoodie = InvoiceSpec {
+            description: "Warm, soft, and very orange.".to_owned(),
+            photo_url: Some("https://sandbox.tgpay.invalid/hoodie.jpg".to_owned()),
+            name_requested: true,
+            phone_requested: true,
+            email_requested: true,
+            shipping_address_requested: true,
+            flexible: true,
+            max_tip_amount: Some(1000),
+            suggested_tip_amounts: vec![100, 300, 500],
+            ..card_invoice(
+                "hoodie",
+                "Sandbox Hoodie",
+                vec![price("Hoodie", 3999), price("Gift wrapping", 250)],
+            )
+        };
+        let ebook = InvoiceSpec {
+            description: "A short book about long payments.".to_owned(),
+            ..card_invoice("ebook", "Payments, Explained", vec![price("E-book", 499)])
+        };
+        let club = InvoiceSpec {
+            description: "Monthly membership.".to_owned(),
+            recurring: true,
+            terms_url: Some("https://sandbox.tgpay.invalid/terms".to_owned()),
+            ..card_invoice("club", "Sandbox Club", vec![price("One month", 999)])
+        };
+        let sold_out = InvoiceSpec {
+            description: "Everyone wants one.".to_owned(),
+            precheckout_reject: Some("Sorry, this item just sold out.".to_owned()),
+            ..card_invoice("sold-out", "Limited Edition Mug", vec![price("Mug", 1500)])
+        };
+        let stars_invoice = |slug: &str, title: &str, amount| InvoiceSpec {
+            merchant: STARS_BOT,
+            currency: "XTR".to_owned(),
+            test: false,
+            ..card_invoice(slug, title, vec![price(title, amount)])
+        };
+        let mut sticker_pack = stars_invoice("sticker-pack", "Sticker Pack", 50);
+        sticker_pack.description = "Twelve animated stickers.".to_owned();
+        let mut golden_frame = stars_invoice("golden-frame", "Golden Frame", 1500);
+        golden_frame.description = "A profile frame for the very generous.".to_owned();
+
+        Scenario {
+            users: vec![
+                UserSpec {
+                    id: ALICE,
+                    first_name: "Alice".to_owned(),
+                    last_name: Some("Sandbox".to_owned()),
+                    username: Some("alice".to_owned()),
+                    phone: Some("15550000001".to_owned()),
+                    password: Some(ALICE_PASSWORD.to_owned()),
+                    password_hint: Some("four common words".to_owned()),
+                    stars: 500,
+                    saved_info: Some(OrderInfoSpec {
+                        name: Some("Alice Sandbox".to_owned()),
+                        phone: Some("15550000001".to_owned()),
+                        email: Some("alice@example.com".to_owned()),
+                        shipping_address: Some(AddressSpec {
+                            street_line1: "1 Infinite Loop".to_owned(),
+                            street_line2: String::new(),
+                            city: "Cupertino".to_owned(),
+                            state: "CA".to_owned(),
+                            country_iso2: "US".to_owned(),
+                            post_code: "95014".to_owned(),
+                        }),
+                    }),
+                    saved_cards: vec![SavedCardSpec {
+                        id: "card_alice_visa".to_owned(),
+                        title: "Visa *4242".to_owned(),
+                        outcome: CardOutcome::Success,
+                    }],
+                    auth_key: None,
+                },
+                UserSpec {
+                    id: BOB,
+                    first_name: "Bob".to_owned(),
+                    last_name: None,
+                    username: Some("bob".to_owned()),
+                    phone: Some("15550000002".to_owned()),
+                    password: None,
+                    password_hint: None,
+                    stars: 10,
+                    saved_info: None,
+                    saved_cards: Vec::new(),
+                    auth_key: None,
+                },
+            ],
+            merchants: vec![
+                MerchantSpec {
+                    id: SHOP_BOT,
+                    username: "SandboxShopBot".to_owned(),
+                    name: "Sandbox Shop".to_owned(),
+                    provider_id: default_provider_id(),
+                    native_provider: Some("stripe".to_owned()),
+                    native_params: Some(serde_json::json!({
+                        "publishable_key": "pk_test_tgpay_sandbox",
+                        "need_country": false,
+                        "need_zip": false,
+                        "need_cardholder_name": false
+                    })),
+                    can_save_credentials: true,
+                    shipping: vec![
+                        ShippingRuleSpec {
+                            countries: vec!["US".to_owned(), "CA".to_owned()],
+                            options: vec![
+                                ShippingOptionSpec {
+                                    id: "standard".to_owned(),
+                                    title: "Standard (5-7 days)".to_owned(),
+                                    prices: vec![price("Shipping", 499)],
+                                },
+                                ShippingOptionSpec {
+                                    id: "express".to_owned(),
+                                    title: "Express (1-2 days)".to_owned(),
+                                    prices: vec![price("Shipping", 1299), price("Insurance", 150)],
+                                },
+                            ],
+                        },
+                        ShippingRuleSpec {
+                            countries: vec!["GB".to_owned(), "DE".to_owned(), "FR".to_owned()],
+                            options: vec![ShippingOptionSpec {
+                                id: "international".to_owned(),
+                                title: "International (7-14 days)".to_owned(),
+                                prices: vec![price("Shipping", 1999)],
+                            }],
+                        },
+                    ],
+                    reject_countries: vec!["FR".to_owned()],
+                    reject_reason: "Sorry, we can't ship to France right now.".to_owned(),
+                },
+                MerchantSpec {
+                    id: STARS_BOT,
+                    username: "SandboxStarsBot".to_owned(),
+                    name: "Star Shop".to_owned(),
+                    provider_id: 0,
+                    native_provider: None,
+                    native_params: None,
+                    can_save_credentials: false,
+                    shipping: Vec::new(),
+                    reject_countries: Vec::new(),
+                    reject_reason: default_reject_reason(),
+                },
+            ],
+            invoices: vec![hoodie, ebook, club, sold_out, sticker_pack, golden_frame],
+            stars_topup_options: default_topup_options(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self::default_world()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_world_is_valid_and_round_trips_through_toml_and_json() {
+        let world = Scenario::default_world();
+        world.check().unwrap();
+        let toml_text = toml::to_string(&world).unwrap();
+        assert_eq!(Scenario::from_toml(&toml_text).unwrap(), world);
+        let json_text = serde_json::to_string(&world).unwrap();
+        assert_eq!(Scenario::from_json(&json_text).unwrap(), world);
+    }
+
+    #[test]
+    fn dangling_references_are_refused() {
+        let mut world = Scenario::default_world();
+        world.invoices[0].merchant = 42;
+        let err = world.check().unwrap_err().to_string();
+        assert!(err.contains("merchant 42"), "{err}");
+
+        let mut world = Scenario::default_world();
+        world.invoices[1].slug = world.invoices[0].slug.clone();
+        assert!(
+            world
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("used twice")
+        );
+
+        let mut world = Scenario::default_world();
+        world.users[0].auth_key = Some("abc".to_owned());
+        assert!(world.check().unwrap_err().to_string().contains("512 hex"));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = Scenario::from_toml("[[users]]\nid = 1\nfirst_name = \"A\"\npasword = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pasword"), "{err}");
+    }
+}
