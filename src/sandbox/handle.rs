@@ -242,7 +242,8 @@ fn friendly_key() -> AuthKey {
     }
 }
 
-fn parse_key(hex: &str) -> Option<AuthKey> {
+/// Reads a key written as 512 hex characters (as [`ConnectionInfo`] carries it).
+pub fn key_from_hex(hex: &str) -> Option<AuthKey> {
     let mut bytes = [0u8; 256];
     if hex.len() != 512 {
         return None;
@@ -320,7 +321,7 @@ impl Sandbox {
         let mut users = Vec::new();
         for spec in &scenario.users {
             let auth_key = match &spec.auth_key {
-                Some(hex) => parse_key(hex).ok_or_else(|| {
+                Some(hex) => key_from_hex(hex).ok_or_else(|| {
                     ScenarioError::Invalid(format!("user {}: auth_key is not hex", spec.id))
                 })?,
                 None => friendly_key(),

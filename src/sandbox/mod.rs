@@ -61,9 +61,11 @@ pub mod transport;
 pub mod web;
 pub mod world;
 
-mod handle;
+pub mod handle;
 
-pub use handle::{ConnectionInfo, Sandbox, SandboxClient, SandboxError, SandboxUser};
+pub use handle::{
+    ConnectionInfo, Sandbox, SandboxClient, SandboxError, SandboxOptions, SandboxUser,
+};
 pub use keys::{AuthKey, KeyStore};
 pub use scenario::{Scenario, ScenarioError};
 pub use transport::{Server, ServerHandle, UpdatesHub};

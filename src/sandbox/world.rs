@@ -282,6 +282,7 @@ struct Form {
 }
 
 struct Validated {
+    created: i64,
     user: i64,
     key: InvoiceKey,
     info: OrderInfoSpec,
@@ -742,6 +743,20 @@ impl World {
         true
     }
 
+    /// Forgets expired forms and validated order infos once they pile up, so a long-running
+    /// sandbox keeps a bounded state. Forms waiting for 3-D Secure stay.
+    fn prune(&mut self) {
+        const EVERY: usize = 1024;
+        if (self.forms.len() + 1) % EVERY != 0 && (self.validated.len() + 1) % EVERY != 0 {
+            return;
+        }
+        let now = self.now();
+        let fresh = |created: i64| now - created <= FORM_LIFETIME.as_secs() as i64;
+        self.forms
+            .retain(|_, f| fresh(f.created) || matches!(f.state, FormState::Verifying(_)));
+        self.validated.retain(|_, v| fresh(v.created));
+    }
+
     fn next_serial(&mut self) -> u64 {
         self.serial += 1;
         self.serial
@@ -1024,6 +1039,7 @@ impl World {
             .into()
         };
         let created = self.now();
+        self.prune();
         self.forms.insert(
             form_id,
             Form {
@@ -1077,9 +1093,12 @@ impl World {
             shipping_options: (!options.is_empty())
                 .then(|| options.iter().map(shipping_option_tl).collect()),
         };
+        let created = self.now();
+        self.prune();
         self.validated.insert(
             id,
             Validated {
+                created,
                 user,
                 key,
                 info,
@@ -2015,5 +2034,33 @@ impl World {
             .into(),
         }
         .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::scenario::ALICE;
+
+    #[test]
+    fn expired_forms_are_forgotten_once_they_pile_up() {
+        let mut world = World::new(&Scenario::default_world(), "http://127.0.0.1:1").unwrap();
+        let request = tl::functions::payments::GetPaymentForm {
+            invoice: tl::types::InputInvoiceSlug {
+                slug: "ebook".into(),
+            }
+            .into(),
+            theme_params: None,
+        };
+        for _ in 0..1000 {
+            world.get_payment_form(ALICE, &request).unwrap();
+        }
+        assert_eq!(world.forms.len(), 1000);
+        world.advance_clock(FORM_LIFETIME + Duration::from_secs(1));
+        for _ in 0..100 {
+            world.get_payment_form(ALICE, &request).unwrap();
+        }
+        assert_eq!(world.forms.len(), 100, "only the fresh forms are kept");
+        assert!(world.forms.values().all(|f| world.now() - f.created <= 600));
     }
 }
