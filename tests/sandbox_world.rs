@@ -166,6 +166,26 @@ async fn a_client_connects_as_its_user_and_sees_its_chat() {
     assert_eq!(invoices.len(), 4, "{invoices:?}");
     assert!(invoices.iter().all(|(_, buy)| *buy));
 
+    // messages.getMessages finds an invoice by id; unknown ids come back empty.
+    let (_, msg_id, _) = sandbox.world().invoice_messages(ALICE)[0].clone();
+    let found = call(
+        &alice.client,
+        &tl::functions::messages::GetMessages {
+            id: vec![
+                tl::types::InputMessageId { id: msg_id }.into(),
+                tl::types::InputMessageId { id: 424242 }.into(),
+            ],
+        },
+    )
+    .await
+    .unwrap();
+    let tl::enums::messages::Messages::Messages(found) = found else {
+        panic!("messages.messages expected");
+    };
+    assert!(matches!(&found.messages[0], tl::enums::Message::Message(m) if m.id == msg_id));
+    assert!(matches!(&found.messages[1], tl::enums::Message::Empty(_)));
+    assert!(!found.users.is_empty());
+
     let state = call(&alice.client, &tl::functions::updates::GetState {})
         .await
         .unwrap();
