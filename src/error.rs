@@ -495,3 +495,198 @@ impl From<InvocationError> for PaymentError {
         }
     }
 }
+
+// -------------------------------------------------------------------------------------------------
+// The flow's error
+// -------------------------------------------------------------------------------------------------
+
+/// Everything a step of the payment flow ([`crate::Payments`]) can fail with.
+///
+/// Each variant says what happened and what to do; none carries a secret. [`Error::Ambiguous`]
+/// is the one to treat with care: money may have moved, and only
+/// [`Payments::reconcile`](crate::Payments::reconcile) can tell.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Telegram answered with an error, or a request that moves no money failed in transit.
+    #[error(transparent)]
+    Telegram(#[from] PaymentError),
+    /// A payment request may or may not have gone through: the connection failed after it was
+    /// sent, or Telegram said the form was already submitted. Nothing was retried.
+    #[error("{0}")]
+    Ambiguous(Box<crate::checkout::AmbiguousPayment>),
+    /// What Telegram sent is not a valid payment form.
+    #[error(transparent)]
+    Form(#[from] crate::form::FormError),
+    /// The total could not be computed from what was chosen (tip, shipping).
+    #[error(transparent)]
+    Total(#[from] crate::form::TotalError),
+    /// The credentials can't be sent as they are.
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::CredentialsError),
+    /// The account's 2FA parameters failed the SRP checks (or there is no 2FA password).
+    #[error(transparent)]
+    Srp(#[from] crate::srp::SrpError),
+    /// The 2FA password is wrong.
+    #[error(
+        "the 2FA password is wrong{}: enter it again",
+        hint.as_deref().map(|h| format!(" (hint: {h})")).unwrap_or_default()
+    )]
+    WrongPassword {
+        /// The account's password hint.
+        hint: Option<String>,
+    },
+    /// The method needs a kind of form this is not.
+    #[error("this is a {got} form, but a {expected} form is needed: use the matching method")]
+    WrongFormKind {
+        /// The kind needed (`"card"`, `"Stars"`).
+        expected: &'static str,
+        /// The kind given.
+        got: &'static str,
+    },
+    /// The form asks for order info and none was validated.
+    #[error(
+        "this invoice asks for order info: call Payments::validate_requested_info and pass the \
+         ValidatedOrder to the checkout"
+    )]
+    OrderInfoRequired,
+    /// Requested order info is missing.
+    #[error("the order info lacks {}: fill them in", list_fields(missing))]
+    OrderIncomplete {
+        /// The requested fields that are missing.
+        missing: Vec<OrderField>,
+    },
+    /// The invoice's price depends on shipping and no option was chosen, or the one chosen was
+    /// not offered.
+    #[error("{}", match id {
+        Some(id) => format!("shipping option {id:?} was not offered for this order: pick one of the validated order's options"),
+        None => "this invoice needs a shipping option: pick one of the validated order's options".to_owned(),
+    })]
+    ShippingOption {
+        /// The option asked for, if any.
+        id: Option<String>,
+    },
+    /// No credentials were given to the checkout.
+    #[error(
+        "no credentials: give the checkout a card token, web credentials, a wallet or a saved card"
+    )]
+    CredentialsRequired,
+    /// Saving credentials was asked for, but this form does not allow it.
+    #[error(
+        "this form does not let you save the card{}: send without saving",
+        if *password_missing { " (the account needs a 2FA password first)" } else { "" }
+    )]
+    SaveNotAllowed {
+        /// Saving needs a 2FA password the account does not have.
+        password_missing: bool,
+    },
+    /// The total is above the spend guard: nothing was sent.
+    #[error("the total {total} is more than the spend limit {max}: nothing was sent")]
+    SpendGuard {
+        /// What the payment would cost.
+        total: crate::currency::Amount,
+        /// The limit.
+        max: crate::currency::Amount,
+    },
+    /// The spend guard is in another currency than the invoice.
+    #[error(
+        "the spend limit is in {max}, but the invoice is in {currency}: give the limit in {currency}"
+    )]
+    SpendGuardCurrency {
+        /// The invoice's currency.
+        currency: crate::currency::Currency,
+        /// The limit.
+        max: crate::currency::Amount,
+    },
+    /// Not enough Telegram Stars.
+    #[error("the balance is {balance} but the price is {price}: top up at least {shortfall}")]
+    InsufficientStars {
+        /// The balance.
+        balance: crate::currency::Amount,
+        /// The price.
+        price: crate::currency::Amount,
+        /// What is missing.
+        shortfall: crate::currency::Amount,
+    },
+    /// The price changed since the form was fetched: nothing was charged.
+    #[error("the price changed from {old} to {new}: confirm the new price and pay the new form")]
+    PriceChanged {
+        /// The price in the form that was sent.
+        old: crate::currency::Amount,
+        /// The price now.
+        new: crate::currency::Amount,
+        /// A fresh form at the new price.
+        form: Box<crate::form::PaymentForm>,
+    },
+    /// The merchant refused the order at pre-checkout: nothing was charged.
+    #[error("the merchant refused the order{}: nothing was charged", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    PrecheckoutRejected {
+        /// The merchant's reason, if its service notification was seen.
+        reason: Option<String>,
+    },
+    /// 3-D Secure verification failed: nothing was charged.
+    #[error("the card's verification failed{}: try again or use another card", message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    VerificationFailed {
+        /// What Telegram said, if anything.
+        message: Option<String>,
+    },
+    /// 3-D Secure verification did not finish in time. It may still finish later: call
+    /// `Payments::reconcile` on the verification before paying again.
+    #[error(
+        "the card's verification did not finish in time; it may still complete: check with Payments::reconcile before paying again"
+    )]
+    VerificationTimeout {
+        /// What to check with `Payments::reconcile`.
+        pending: Box<crate::checkout::AmbiguousPayment>,
+    },
+    /// Telegram answered something the flow cannot use.
+    #[error("Telegram answered {what}, which this step cannot use")]
+    UnexpectedAnswer {
+        /// What came back.
+        what: &'static str,
+    },
+}
+
+fn list_fields(fields: &[OrderField]) -> String {
+    fields
+        .iter()
+        .map(|f| f.token())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Error {
+    /// What the caller can do about it.
+    pub fn recovery(&self) -> Recovery {
+        match self {
+            Error::Telegram(e) => e.recovery(),
+            Error::WrongPassword { .. } => Recovery::ReenterPassword,
+            Error::InsufficientStars { .. } => Recovery::TopUpStars,
+            Error::PriceChanged { .. } => Recovery::RefetchForm,
+            Error::PrecheckoutRejected { .. } => Recovery::ContactMerchant,
+            Error::OrderIncomplete { missing } => missing
+                .first()
+                .map_or(Recovery::None, |f| Recovery::OrderField(*f)),
+            Error::ShippingOption { .. } => Recovery::OrderField(OrderField::ShippingOption),
+            Error::CredentialsRequired | Error::VerificationFailed { .. } => {
+                Recovery::OrderField(OrderField::Credentials)
+            }
+            _ => Recovery::None,
+        }
+    }
+
+    /// Whether money may have moved and [`Payments::reconcile`](crate::Payments::reconcile)
+    /// must be asked before paying again.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(
+            self,
+            Error::Ambiguous(_) | Error::VerificationTimeout { .. }
+        )
+    }
+}
+
+impl From<grammers_mtsender::InvocationError> for Error {
+    fn from(error: grammers_mtsender::InvocationError) -> Self {
+        Error::Telegram(PaymentError::from(error))
+    }
+}

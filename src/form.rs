@@ -429,9 +429,22 @@ pub struct FormUser {
     pub name: String,
     /// The @username, without the `@`.
     pub username: Option<String>,
+    /// The access hash the form gave for this user, needed to address it.
+    pub access_hash: Option<i64>,
 }
 
 impl FormUser {
+    /// The user as an `InputPeer`, if the form gave its access hash.
+    pub fn input_peer(&self) -> Option<tl::enums::InputPeer> {
+        self.access_hash.map(|access_hash| {
+            tl::types::InputPeerUser {
+                user_id: self.id,
+                access_hash,
+            }
+            .into()
+        })
+    }
+
     /// The user with this id among `users`, if the form included it.
     fn find(users: &[tl::enums::User], id: i64) -> Option<FormUser> {
         users.iter().find_map(|user| match user {
@@ -455,7 +468,12 @@ impl FormUser {
                         })
                     })
                     .filter(|username| !username.is_empty());
-                Some(FormUser { id, name, username })
+                Some(FormUser {
+                    id,
+                    name,
+                    username,
+                    access_hash: user.access_hash,
+                })
             }
             _ => None,
         })

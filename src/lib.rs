@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod checkout;
 pub mod country;
 pub mod credentials;
 pub mod currency;
@@ -9,8 +10,23 @@ pub mod error;
 pub mod form;
 pub mod invoice;
 pub mod order;
+pub mod payments;
+pub mod receipt;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod secret;
 pub mod srp;
+pub mod stars;
 pub mod tl;
+
+pub use checkout::{
+    AmbiguousPayment, Checkout, Outcome, Paid, Reconciled, StarsCheckout, Verification,
+};
+pub use credentials::Credentials;
+pub use currency::{Amount, Currency};
+pub use error::{Error, PaymentError, Recovery};
+pub use form::{CardForm, PaymentForm, StarsForm};
+pub use invoice::InvoiceRef;
+pub use order::{OrderInfo, ValidatedOrder};
+pub use payments::{Payments, PaymentsConfig};
+pub use receipt::{Receipt, ReceiptRef};

@@ -412,3 +412,23 @@ impl ValidatedOrder {
         self.shipping_options.iter().find(|option| option.id == id)
     }
 }
+
+/// What `payments.getSavedInfo` returns: the saved order info and whether a card is saved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SavedInfo {
+    /// The saved order info.
+    pub info: Option<OrderInfo>,
+    /// A card is saved (pay with it through the form's `saved_credentials`).
+    pub has_saved_credentials: bool,
+}
+
+impl SavedInfo {
+    /// Reads `payments.savedInfo`.
+    pub fn from_tl(saved: tl::enums::payments::SavedInfo) -> Self {
+        let tl::enums::payments::SavedInfo::Info(saved) = saved;
+        SavedInfo {
+            info: saved.saved_info.map(OrderInfo::from_tl),
+            has_saved_credentials: saved.has_saved_credentials,
+        }
+    }
+}

@@ -970,6 +970,7 @@ async fn a_dropped_answer_after_the_charge_is_not_charged_twice() {
         error: None,
         code: None,
         drop_connection: true,
+        drop_unprocessed: false,
         times: 1,
     });
     let sandbox = Sandbox::start(scenario).await.unwrap();
@@ -1041,6 +1042,7 @@ async fn every_catalogued_error_can_be_provoked_by_a_scenario() {
                 error: Some(wire),
                 code: Some(entry.code()),
                 drop_connection: false,
+                drop_unprocessed: false,
                 times: 1,
             });
             expected.push((method, entry.name()));

@@ -68,8 +68,10 @@ pub fn dispatch(world: &Mutex<World>, user: i64, request: &[u8]) -> Option<(Answ
     };
     w.record_call(user, method);
     let fault = w.take_fault(user, method);
-    if let Some(FaultAction::Error(e)) = fault {
-        return Some((Answer::Error(e), w.take_pushes()));
+    match fault {
+        Some(FaultAction::Error(e)) => return Some((Answer::Error(e), w.take_pushes())),
+        Some(FaultAction::DropBefore) => return Some((Answer::DropConnection, w.take_pushes())),
+        _ => {}
     }
     let result = run(&mut w, user, id, body);
     let pushes = w.take_pushes();

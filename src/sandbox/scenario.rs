@@ -84,6 +84,10 @@ pub struct Scenario {
 /// [[faults]]
 /// method = "payments.sendStarsForm"
 /// drop_connection = true     # process the call (charge), then close without answering
+///
+/// [[faults]]
+/// method = "payments.sendPaymentForm"
+/// drop_unprocessed = true    # close without processing (the request is lost)
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -99,9 +103,14 @@ pub struct FaultSpec {
     /// The `rpc_error` code (400 when absent).
     #[serde(default)]
     pub code: Option<i32>,
-    /// Run the call, then close the connection without answering (an ambiguous failure).
+    /// Run the call, then close the connection without answering (an ambiguous failure that
+    /// did charge).
     #[serde(default)]
     pub drop_connection: bool,
+    /// Close the connection without running the call (an ambiguous failure that did not
+    /// charge: the request was lost).
+    #[serde(default)]
+    pub drop_unprocessed: bool,
     /// How many calls are affected.
     #[serde(default = "one")]
     pub times: u32,
@@ -459,9 +468,15 @@ impl Scenario {
             }
         }
         for fault in &self.faults {
-            if fault.error.is_some() == fault.drop_connection {
+            let actions = [
+                fault.error.is_some(),
+                fault.drop_connection,
+                fault.drop_unprocessed,
+            ];
+            if actions.iter().filter(|a| **a).count() != 1 {
                 return invalid(format!(
-                    "fault on {}: give exactly one of `error` or `drop_connection = true`",
+                    "fault on {}: give exactly one of `error`, `drop_connection = true` or \
+                     `drop_unprocessed = true`",
                     fault.method
                 ));
             }

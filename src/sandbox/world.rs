@@ -155,6 +155,8 @@ pub enum FaultAction {
     Error(RpcFail),
     /// Run the method (e.g. charge), then close the connection without answering.
     DropAfter,
+    /// Close the connection without running the method (the request is lost).
+    DropBefore,
 }
 
 /// The state of a 3-D Secure verification.
@@ -500,6 +502,7 @@ impl World {
                     user: f.user,
                     action: match &f.error {
                         Some(e) => FaultAction::Error(RpcFail::new(f.code.unwrap_or(400), e)),
+                        None if f.drop_unprocessed => FaultAction::DropBefore,
                         None => FaultAction::DropAfter,
                     },
                     times: f.times,
