@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod card;
 pub mod country;
 pub mod credentials;
 pub mod currency;
@@ -14,3 +15,5 @@ pub mod sandbox;
 pub mod secret;
 pub mod srp;
 pub mod tl;
+#[cfg(feature = "stripe")]
+pub mod tokenize;
