@@ -966,8 +966,7 @@ pub struct CardBuilder {
 impl CardBuilder {
     /// The card number, with or without spaces and dashes.
     pub fn number(mut self, number: &str) -> Self {
-        self.number.clear();
-        self.number.push_str(number);
+        self.number = Zeroizing::new(number.to_owned());
         self
     }
 
@@ -985,8 +984,7 @@ impl CardBuilder {
 
     /// The security code (CVC).
     pub fn cvc(mut self, cvc: &str) -> Self {
-        self.cvc.clear();
-        self.cvc.push_str(cvc);
+        self.cvc = Zeroizing::new(cvc.to_owned());
         self
     }
 
