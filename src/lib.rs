@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod card;
 pub mod checkout;
 pub mod country;
 pub mod credentials;
@@ -18,6 +19,8 @@ pub mod secret;
 pub mod srp;
 pub mod stars;
 pub mod tl;
+#[cfg(feature = "stripe")]
+pub mod tokenize;
 
 pub use checkout::{
     AmbiguousPayment, Checkout, Outcome, Paid, Reconciled, StarsCheckout, Verification,

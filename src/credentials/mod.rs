@@ -119,7 +119,7 @@ pub enum Credentials {
 
 impl Credentials {
     /// What the payer sees for these credentials, and what a receipt shows: the card title the
-    /// tokenizer or page gave (`visa *4242`), `Apple Pay`, `Google Pay`, or the saved card's
+    /// tokenizer or page gave (`Visa *4242`), `Apple Pay`, `Google Pay`, or the saved card's
     /// title.
     pub fn title(&self) -> &str {
         match self {

@@ -11,7 +11,7 @@ use super::CredentialsError;
 pub struct SavedCard {
     /// The server's id of the card.
     pub id: String,
-    /// What the payer sees (`visa *4242`).
+    /// What the payer sees (`Visa *4242`).
     pub title: String,
 }
 

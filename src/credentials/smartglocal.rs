@@ -16,8 +16,8 @@ use super::CredentialsError;
 pub struct SmartGlocalToken {
     /// The token (`data.token` of the tokenizer's answer).
     pub token: SecretString,
-    /// What the payer sees for the card; Telegram Desktop writes the card type in lower case,
-    /// a space, `*` and the last four digits (`visa *4242`).
+    /// What the payer sees for the card: the brand, a space, `*` and the last four digits
+    /// (`Visa *4242`, as [`Card::title`](crate::card::Card::title) writes it).
     pub title: String,
 }
 

@@ -16,7 +16,7 @@ pub struct StripeToken {
     /// The token id (`tok_…`).
     pub id: SecretString,
     /// What the payer sees for the card; Telegram Desktop writes the brand in lower case, a
-    /// space, `*` and the last four digits (`visa *4242`), as the server titles saved cards.
+    /// space, `*` and the last four digits (`Visa *4242`), as the server titles saved cards.
     pub title: String,
 }
 

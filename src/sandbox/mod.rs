@@ -56,6 +56,7 @@ mod mtproto;
 pub mod rpc;
 pub mod scenario;
 mod session;
+mod stripe;
 mod tl_make;
 pub mod transport;
 pub mod web;

@@ -6,6 +6,7 @@
 //!   POST directly. With `Accept: application/json` the answer is JSON.
 //! - `GET /3ds/{token}/status`: `{"state":"pending"|"confirmed"|"failed"}`.
 //! - `GET /pay/{form_id}`: the gateway page.
+//! - `POST /v1/tokens`: a Stripe-compatible card tokenizer that issues the world's card tokens.
 
 use std::sync::{Arc, Mutex};
 
@@ -46,7 +47,11 @@ pub async fn serve(listener: TcpListener, world: Arc<Mutex<World>>, push: Pusher
         .route("/3ds/{token}/confirm", post(confirm))
         .route("/3ds/{token}/fail", post(fail))
         .route("/pay/{form_id}", get(gateway_page))
-        .with_state(Web { world, push });
+        .with_state(Web {
+            world: Arc::clone(&world),
+            push,
+        })
+        .merge(super::stripe::router(world));
     if let Err(e) = axum::serve(listener, app).await {
         tracing::warn!(error = %e, "sandbox web server stopped");
     }
