@@ -317,28 +317,6 @@ impl Payments {
         StarsCheckout::new(self, form)
     }
 
-    fn ambiguous(
-        &self,
-        form_id: i64,
-        invoice_ref: &InvoiceRef,
-        kind: PaymentKind,
-        total: crate::currency::Amount,
-        bot: (i64, Option<&crate::form::FormUser>),
-        started_at: i64,
-        cause: AmbiguityCause,
-    ) -> AmbiguousPayment {
-        AmbiguousPayment {
-            invoice_ref: invoice_ref.clone(),
-            form_id,
-            kind,
-            total,
-            bot: bot.1.cloned(),
-            bot_id: bot.0,
-            started_at,
-            cause,
-        }
-    }
-
     pub(crate) async fn send_card_payment(
         &self,
         form: &CardForm,
@@ -361,16 +339,15 @@ impl Payments {
             credentials: input,
             tip_amount: checked.tip.map(|t| t.minor),
         };
-        let pending = |cause| {
-            self.ambiguous(
-                form.form_id,
-                &form.invoice_ref,
-                PaymentKind::Card,
-                checked.total,
-                (form.bot_id, form.bot.as_ref()),
-                started_at,
-                cause,
-            )
+        let pending = |cause| AmbiguousPayment {
+            invoice_ref: form.invoice_ref.clone(),
+            form_id: form.form_id,
+            kind: PaymentKind::Card,
+            total: checked.total,
+            bot: form.bot.clone(),
+            bot_id: form.bot_id,
+            started_at,
+            cause,
         };
         tracing::info!(form_id = form.form_id, total = %checked.total, "sending card payment");
         match self.inner.client.invoke(&request).await {
@@ -433,16 +410,15 @@ impl Payments {
         loop {
             let started_at = unix_now();
             let sent = Instant::now();
-            let pending = |cause| {
-                self.ambiguous(
-                    form_id,
-                    &form.invoice_ref,
-                    PaymentKind::Stars,
-                    price,
-                    (form.bot_id, form.bot.as_ref()),
-                    started_at,
-                    cause,
-                )
+            let pending = |cause| AmbiguousPayment {
+                invoice_ref: form.invoice_ref.clone(),
+                form_id,
+                kind: PaymentKind::Stars,
+                total: price,
+                bot: form.bot.clone(),
+                bot_id: form.bot_id,
+                started_at,
+                cause,
             };
             tracing::info!(form_id, %price, "sending Stars payment");
             let result = self
