@@ -69,7 +69,7 @@
 //!     .shipping_option(shipping.id.clone())
 //!     .tip(form.invoice.currency.amount(100))
 //!     .credentials(Credentials::Stripe(StripeToken::new("tok_sandbox_visa", "Visa *4242")))
-//!     .max_total(form.invoice.currency.amount(100_00))
+//!     .max_total(form.invoice.currency.amount(10_000))
 //!     .send()
 //!     .await?;
 //! let Outcome::Paid(paid) = outcome else { unreachable!("no 3-D Secure for this card") };

@@ -115,6 +115,10 @@ pub struct ConnectionInfo {
     pub test_cards: TestCards,
     /// Prefix of the 3-D Secure verification URLs.
     pub verification_base_url: String,
+    /// The sandbox's web server: the 3-D Secure and gateway pages, and a Stripe-compatible
+    /// `POST /v1/tokens` for tokenizing test cards.
+    #[serde(default)]
+    pub web_base_url: String,
 }
 
 /// A user in [`ConnectionInfo`].
@@ -495,6 +499,7 @@ impl Sandbox {
                 three_d_secure: credentials(CardOutcome::ThreeDSecure),
             },
             verification_base_url: format!("{}/3ds/", self.web_base_url()),
+            web_base_url: self.web_base_url(),
         }
     }
 

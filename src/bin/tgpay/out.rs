@@ -1,0 +1,394 @@
+//! Output: text for people, one JSON object per result for scripts.
+
+use serde_json::{Value, json};
+use tgpay::form::{CardForm, Invoice, LabeledPrice, NativeProvider, StarsForm};
+use tgpay::order::{OrderInfo, ShippingOption};
+use tgpay::stars::{StarsTopupOption, StarsTransaction};
+use tgpay::{Amount, PaymentForm, Receipt};
+
+/// Writes a line to stdout. A closed pipe (`tgpay … | head`) ends the program quietly instead
+/// of failing.
+pub fn line(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+/// Where results go.
+pub struct Out {
+    json: bool,
+}
+
+impl Out {
+    pub fn new(json: bool) -> Self {
+        Out { json }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// Prints a result: `text` for people, `value` for scripts.
+    pub fn emit(&self, text: impl FnOnce() -> String, value: impl FnOnce() -> Value) {
+        if self.json {
+            line(value());
+        } else {
+            let text = text();
+            if !text.is_empty() {
+                line(text.trim_end());
+            }
+        }
+    }
+
+    /// A progress line for people (stderr); nothing in JSON mode.
+    pub fn note(&self, text: &str) {
+        if !self.json {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A failure: one line on stderr, or a JSON object on stdout.
+    pub fn failure(&self, kind: &str, message: &str) {
+        if self.json {
+            line(json!({ "ok": false, "error": { "kind": kind, "message": message } }));
+        } else {
+            eprintln!("tgpay: {message}");
+        }
+    }
+}
+
+pub fn amount_json(amount: &Amount) -> Value {
+    json!({
+        "currency": amount.currency.code(),
+        "amount": amount.minor,
+        "formatted": amount.to_string(),
+    })
+}
+
+fn prices_text(prices: &[LabeledPrice], width: usize) -> String {
+    prices
+        .iter()
+        .map(|p| format!("  {:<width$} {:>12}\n", p.label, p.amount.to_string()))
+        .collect()
+}
+
+fn requested_list(invoice: &Invoice) -> Vec<&'static str> {
+    let r = &invoice.requested;
+    [
+        (r.name, "name"),
+        (r.phone, "phone"),
+        (r.email, "email"),
+        (r.shipping_address, "shipping address"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect()
+}
+
+pub fn invoice_text(title: &str, description: &str, seller: &str, invoice: &Invoice) -> String {
+    let mut text = format!("{title}\n");
+    if !description.is_empty() {
+        text.push_str(&format!("{description}\n"));
+    }
+    if !seller.is_empty() {
+        text.push_str(&format!("Sold by {seller}\n"));
+    }
+    text.push('\n');
+    text.push_str(&prices_text(&invoice.prices, 28));
+    match invoice.subtotal() {
+        Ok(total) => text.push_str(&format!("  {:<28} {:>12}\n", "Total", total.to_string())),
+        Err(e) => text.push_str(&format!("  total unavailable: {e}\n")),
+    }
+    let requested = requested_list(invoice);
+    if !requested.is_empty() {
+        text.push_str(&format!("\nAsks for: {}\n", requested.join(", ")));
+    }
+    if invoice.flexible {
+        text.push_str("Shipping: priced by destination\n");
+    }
+    if let Some(tips) = &invoice.tips {
+        let suggested: Vec<String> = tips.suggested.iter().map(ToString::to_string).collect();
+        text.push_str(&format!(
+            "Tips: up to {} (suggested {})\n",
+            tips.max,
+            suggested.join(", ")
+        ));
+    }
+    if invoice.recurring {
+        text.push_str(&format!(
+            "Recurring payment; terms: {}\n",
+            invoice.terms_url.as_deref().unwrap_or("(none given)")
+        ));
+    }
+    if invoice.test {
+        text.push_str("Test invoice: no real money moves\n");
+    }
+    text
+}
+
+pub fn invoice_json(invoice: &Invoice) -> Value {
+    json!({
+        "currency": invoice.currency.code(),
+        "prices": invoice.prices.iter().map(|p| json!({"label": p.label, "amount": amount_json(&p.amount)})).collect::<Vec<_>>(),
+        "subtotal": invoice.subtotal().ok().map(|a| amount_json(&a)),
+        "requested": requested_list(invoice),
+        "flexible": invoice.flexible,
+        "tips": invoice.tips.as_ref().map(|t| json!({
+            "max": amount_json(&t.max),
+            "suggested": t.suggested.iter().map(amount_json).collect::<Vec<_>>(),
+        })),
+        "recurring": invoice.recurring,
+        "terms_url": invoice.terms_url,
+        "test": invoice.test,
+    })
+}
+
+fn seller(form: &PaymentForm) -> String {
+    let bot = match form {
+        PaymentForm::Card(f) => f.bot.as_ref(),
+        PaymentForm::Stars(f) => f.bot.as_ref(),
+        _ => None,
+    };
+    bot.map(|b| match &b.username {
+        Some(u) => format!("{} (@{u})", b.name),
+        None => b.name.clone(),
+    })
+    .unwrap_or_default()
+}
+
+pub fn form_text(form: &PaymentForm) -> String {
+    match form {
+        PaymentForm::Card(f) => card_form_text(f, &seller(form)),
+        PaymentForm::Stars(f) => stars_form_text(f, &seller(form)),
+        PaymentForm::StarGift(f) => {
+            format!("Star gift\n\n  Price {}\n", f.price)
+        }
+        _ => String::new(),
+    }
+}
+
+fn card_form_text(f: &CardForm, seller: &str) -> String {
+    let mut text = invoice_text(&f.title, &f.description, seller, &f.invoice);
+    text.push_str(&format!("\nPayment page: {}\n", f.url));
+    match &f.native_provider {
+        Some(NativeProvider::Stripe { .. }) => text.push_str("Cards: tokenized with Stripe\n"),
+        Some(NativeProvider::SmartGlocal { .. }) => {
+            text.push_str("Cards: tokenized with SmartGlocal\n")
+        }
+        Some(NativeProvider::Other { name, .. }) => {
+            text.push_str(&format!("Cards: through {name}\n"))
+        }
+        _ => {}
+    }
+    for method in &f.additional_methods {
+        text.push_str(&format!(
+            "Also payable with {}: {}\n",
+            method.title, method.url
+        ));
+    }
+    for card in &f.saved_credentials {
+        text.push_str(&format!("Saved card: {} (id {})\n", card.title, card.id));
+    }
+    if f.saved_info.is_some() {
+        text.push_str("Saved order info: yes\n");
+    }
+    if f.password_missing {
+        text.push_str("Saving cards needs a 2FA password on the account\n");
+    } else if f.can_save_credentials {
+        text.push_str("Cards can be saved for next time\n");
+    }
+    text
+}
+
+fn stars_form_text(f: &StarsForm, seller: &str) -> String {
+    invoice_text(&f.title, &f.description, seller, &f.invoice)
+}
+
+pub fn form_json(form: &PaymentForm) -> Value {
+    match form {
+        PaymentForm::Card(f) => json!({
+            "kind": "card",
+            "form_id": f.form_id,
+            "title": f.title,
+            "description": f.description,
+            "bot": f.bot.as_ref().map(|b| json!({"id": b.id, "name": b.name, "username": b.username})),
+            "invoice": invoice_json(&f.invoice),
+            "url": f.url,
+            "native_provider": match &f.native_provider {
+                Some(NativeProvider::Stripe { .. }) => Some("stripe".to_owned()),
+                Some(NativeProvider::SmartGlocal { .. }) => Some("smartglocal".to_owned()),
+                Some(NativeProvider::Other { name, .. }) => Some(name.clone()),
+                _ => None,
+            },
+            "saved_credentials": f.saved_credentials.iter().map(|c| json!({"id": c.id, "title": c.title})).collect::<Vec<_>>(),
+            "saved_info": f.saved_info.as_ref().map(order_json),
+            "can_save_credentials": f.can_save_credentials,
+            "password_missing": f.password_missing,
+        }),
+        PaymentForm::Stars(f) => json!({
+            "kind": "stars",
+            "form_id": f.form_id,
+            "title": f.title,
+            "description": f.description,
+            "bot": f.bot.as_ref().map(|b| json!({"id": b.id, "name": b.name, "username": b.username})),
+            "invoice": invoice_json(&f.invoice),
+            "price": amount_json(&f.price),
+        }),
+        PaymentForm::StarGift(f) => json!({
+            "kind": "star_gift",
+            "form_id": f.form_id,
+            "price": amount_json(&f.price),
+        }),
+        _ => json!({ "kind": "unknown" }),
+    }
+}
+
+pub fn order_text(info: &OrderInfo) -> String {
+    let mut lines = Vec::new();
+    if let Some(name) = &info.name {
+        lines.push(format!("  Name     {name}"));
+    }
+    if let Some(phone) = &info.phone {
+        lines.push(format!("  Phone    {phone}"));
+    }
+    if let Some(email) = &info.email {
+        lines.push(format!("  E-mail   {email}"));
+    }
+    if let Some(a) = &info.shipping_address {
+        let mut address = a.street_line1.clone();
+        if !a.street_line2.is_empty() {
+            address.push_str(&format!(", {}", a.street_line2));
+        }
+        address.push_str(&format!(", {}", a.city));
+        if !a.state.is_empty() {
+            address.push_str(&format!(", {}", a.state));
+        }
+        address.push_str(&format!(" {}, {}", a.post_code, a.country_iso2));
+        lines.push(format!("  Ship to  {address}"));
+    }
+    lines.join("\n")
+}
+
+pub fn order_json(info: &OrderInfo) -> Value {
+    json!({
+        "name": info.name,
+        "phone": info.phone,
+        "email": info.email,
+        "shipping_address": info.shipping_address.as_ref().map(|a| json!({
+            "street_line1": a.street_line1,
+            "street_line2": a.street_line2,
+            "city": a.city,
+            "state": a.state,
+            "country_iso2": a.country_iso2,
+            "post_code": a.post_code,
+        })),
+    })
+}
+
+pub fn shipping_text(options: &[ShippingOption], chosen: Option<&str>) -> String {
+    options
+        .iter()
+        .map(|o| {
+            let mark = if Some(o.id.as_str()) == chosen {
+                "*"
+            } else {
+                " "
+            };
+            format!(
+                "  {mark} {:<26} {:>12}  (--shipping {})",
+                o.title,
+                o.total.to_string(),
+                o.id
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn shipping_json(option: &ShippingOption) -> Value {
+    json!({ "id": option.id, "title": option.title, "total": amount_json(&option.total) })
+}
+
+pub fn receipt_text(r: &Receipt) -> String {
+    let mut text = format!("Receipt: {}\n", r.title);
+    if !r.description.is_empty() {
+        text.push_str(&format!("{}\n", r.description));
+    }
+    text.push('\n');
+    text.push_str(&prices_text(&r.invoice.prices, 28));
+    if let Some(shipping) = &r.shipping {
+        text.push_str(&format!(
+            "  {:<28} {:>12}\n",
+            format!("Shipping: {}", shipping.title),
+            shipping.total.to_string()
+        ));
+    }
+    if let Some(tip) = &r.tip {
+        text.push_str(&format!("  {:<28} {:>12}\n", "Tip", tip.to_string()));
+    }
+    text.push_str(&format!(
+        "  {:<28} {:>12}\n",
+        "Total paid",
+        r.total.to_string()
+    ));
+    text.push_str(&format!("\nPaid with {}\n", r.credentials_title));
+    if let Some(tx) = &r.transaction_id {
+        text.push_str(&format!("Transaction {tx}\n"));
+    }
+    if let Some(info) = &r.info {
+        let order = order_text(info);
+        if !order.is_empty() {
+            text.push_str(&format!("{order}\n"));
+        }
+    }
+    text
+}
+
+pub fn receipt_json(r: &Receipt) -> Value {
+    json!({
+        "date": r.date,
+        "bot_id": r.bot_id,
+        "title": r.title,
+        "description": r.description,
+        "invoice": invoice_json(&r.invoice),
+        "shipping": r.shipping.as_ref().map(shipping_json),
+        "tip": r.tip.as_ref().map(amount_json),
+        "total": amount_json(&r.total),
+        "credentials_title": r.credentials_title,
+        "transaction_id": r.transaction_id,
+        "info": r.info.as_ref().map(order_json),
+        "stars": r.is_stars(),
+    })
+}
+
+pub fn transaction_json(tx: &StarsTransaction) -> Value {
+    json!({
+        "id": tx.id,
+        "amount": tx.amount.amount,
+        "nanos": tx.amount.nanos,
+        "formatted": tx.amount.to_string(),
+        "date": tx.date,
+        "peer_user_id": tx.peer.user_id(),
+        "title": tx.title,
+        "msg_id": tx.msg_id,
+        "refund": tx.refund,
+    })
+}
+
+pub fn transaction_text(tx: &StarsTransaction) -> String {
+    format!(
+        "  {:>12}  {}{}",
+        tx.amount.to_string(),
+        tx.title.as_deref().unwrap_or("(no title)"),
+        if tx.refund { " (refund)" } else { "" }
+    )
+}
+
+pub fn topup_json(option: &StarsTopupOption) -> Value {
+    json!({ "stars": option.stars.minor, "price": amount_json(&option.price) })
+}

@@ -1,0 +1,491 @@
+//! The `tgpay` command line against a running `tgpay sandbox`: every subcommand, in text and
+//! JSON, its exit codes, and secrets passed through the environment never echoed.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// A `tgpay sandbox` process and the file holding its connection line.
+struct Running {
+    child: Child,
+    file: PathBuf,
+    info: Value,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+fn sandbox(tag: &str) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgpay"))
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tgpay sandbox starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("the connection line");
+    let file = std::env::temp_dir().join(format!("tgpay-cli-{}-{tag}.json", std::process::id()));
+    std::fs::write(&file, &line).expect("write the connection line");
+    let info = serde_json::from_str(&line).expect("JSON");
+    Running { child, file, info }
+}
+
+/// Runs `tgpay ARGS --sandbox FILE --user USER` with `env`, stdin closed.
+fn tgpay(sb: &Running, user: i64, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgpay"));
+    cmd.args(args)
+        .arg("--sandbox")
+        .arg(&sb.file)
+        .args(["--user", &user.to_string()])
+        .stdin(Stdio::null())
+        .env_remove("TGPAY_CARD_NUMBER")
+        .env_remove("TGPAY_CARD_EXP")
+        .env_remove("TGPAY_CARD_CVC")
+        .env_remove("TGPAY_PASSWORD")
+        .env_remove("TGPAY_SESSION");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("tgpay runs")
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// Asserts exit code 2 with exactly one line on stderr mentioning `needle`.
+fn bad_input(output: &Output, needle: &str) {
+    let (stdout, stderr) = text(output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected: {stderr}");
+    assert!(lines[0].starts_with("tgpay: "), "{stderr}");
+    assert!(lines[0].contains(needle), "{needle:?} not in {stderr}");
+}
+
+const ALICE: i64 = 1_000_001;
+const BOB: i64 = 1_000_002;
+const CARD: [(&str, &str); 3] = [
+    ("TGPAY_CARD_NUMBER", "4242424242424242"),
+    ("TGPAY_CARD_EXP", "12/39"),
+    ("TGPAY_CARD_CVC", "987"),
+];
+
+#[test]
+fn form_in_text_and_json() {
+    let sb = sandbox("form");
+    let out = tgpay(&sb, ALICE, &["form", "https://t.me/$hoodie"], &[]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("Sandbox Hoodie") && stdout.contains("$42.49"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Asks for: name, phone, email, shipping address"));
+
+    let out = tgpay(&sb, ALICE, &["--json", "form", "sticker-pack"], &[]);
+    let form = &json_lines(&out)[0];
+    assert_eq!(form["kind"], "stars");
+    assert_eq!(form["price"]["formatted"], "50 ⭐");
+
+    // The invoice message, by @bot and message id.
+    let out = tgpay(&sb, ALICE, &["--json", "form", "@SandboxShopBot", "1"], &[]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(json_lines(&out)[0]["kind"], "card");
+}
+
+#[test]
+fn a_card_payment_with_order_info_shipping_and_tip_never_echoes_the_card() {
+    let sb = sandbox("card");
+    let out = tgpay(
+        &sb,
+        BOB,
+        &[
+            "--json",
+            "pay",
+            "hoodie",
+            "--card",
+            "--name",
+            "Bob B",
+            "--phone",
+            "+15550000002",
+            "--email",
+            "bob@example.com",
+            "--street",
+            "1 Main St",
+            "--city",
+            "Springfield",
+            "--state",
+            "IL",
+            "--country",
+            "us",
+            "--post-code",
+            "62701",
+            "--shipping",
+            "standard",
+            "--tip",
+            "1.00",
+            "--max-total",
+            "60.00",
+            "--yes",
+        ],
+        &CARD,
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for secret in ["4242424242424242", "987"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} leaked"
+        );
+    }
+    let lines = json_lines(&out);
+    let steps: Vec<&str> = lines.iter().filter_map(|l| l["step"].as_str()).collect();
+    assert_eq!(steps, ["form", "order", "shipping", "total", "paid"]);
+    let paid = lines.last().unwrap();
+    assert_eq!(paid["total"]["formatted"], "$48.48");
+    assert_eq!(paid["receipt"]["credentials_title"], "Visa *4242");
+
+    // The receipt, by the receipt message.
+    let msg_id = paid["receipt_msg_id"].as_i64().unwrap().to_string();
+    let out = tgpay(&sb, BOB, &["receipt", "@SandboxShopBot", &msg_id], &[]);
+    let (stdout, _) = text(&out);
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("Total paid") && stdout.contains("$48.48"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn saved_card_and_stars_and_saved_info_and_history() {
+    let sb = sandbox("saved");
+    let password = "correct horse battery staple";
+    let out = tgpay(
+        &sb,
+        ALICE,
+        &["pay", "ebook", "--saved-card", "card_alice_visa", "--yes"],
+        &[("TGPAY_PASSWORD", password)],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Paid $4.99"), "{stdout}");
+    assert!(!stdout.contains(password) && !stderr.contains(password));
+
+    let out = tgpay(
+        &sb,
+        ALICE,
+        &["--json", "pay", "sticker-pack", "--stars", "--yes"],
+        &[],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(json_lines(&out).last().unwrap()["kind"], "stars");
+
+    let out = tgpay(&sb, ALICE, &["--json", "stars", "balance"], &[]);
+    assert_eq!(json_lines(&out)[0]["balance"], 450);
+    let out = tgpay(&sb, ALICE, &["stars", "balance"], &[]);
+    assert_eq!(text(&out).0.trim(), "Balance: 450 ⭐");
+    let out = tgpay(&sb, ALICE, &["--json", "stars", "topup-options"], &[]);
+    assert_eq!(json_lines(&out)[0]["options"].as_array().unwrap().len(), 5);
+    let out = tgpay(&sb, ALICE, &["stars", "history"], &[]);
+    assert!(
+        text(&out).0.contains("−50 ⭐  Sticker Pack"),
+        "{:?}",
+        text(&out)
+    );
+    let out = tgpay(
+        &sb,
+        ALICE,
+        &["--json", "stars", "history", "--limit", "1"],
+        &[],
+    );
+    assert_eq!(
+        json_lines(&out)[0]["transactions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let out = tgpay(&sb, ALICE, &["saved-info", "show"], &[]);
+    assert!(text(&out).0.contains("Alice Sandbox"));
+    let out = tgpay(
+        &sb,
+        ALICE,
+        &["--json", "saved-info", "clear", "--info"],
+        &[],
+    );
+    assert_eq!(json_lines(&out)[0]["cleared"]["info"], true);
+    let out = tgpay(&sb, ALICE, &["--json", "saved-info", "show"], &[]);
+    let shown = &json_lines(&out)[0];
+    assert!(shown["info"].is_null());
+    assert_eq!(shown["has_saved_credentials"], true);
+}
+
+#[test]
+fn refused_payments_exit_1_and_unfinished_verification_exits_3() {
+    let sb = sandbox("refused");
+    let declined = [
+        ("TGPAY_CARD_NUMBER", "4000 0000 0000 0002"),
+        ("TGPAY_CARD_EXP", "12/39"),
+        ("TGPAY_CARD_CVC", "123"),
+    ];
+    let out = tgpay(&sb, BOB, &["pay", "ebook", "--card", "--yes"], &declined);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(text(&out).1.contains("PAYMENT_FAILED"));
+
+    let out = tgpay(
+        &sb,
+        BOB,
+        &[
+            "pay",
+            "sold-out",
+            "--stripe-token",
+            "tok_sandbox_visa",
+            "--yes",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("sold out"), "{:?}", text(&out));
+
+    let out = tgpay(&sb, BOB, &["pay", "golden-frame", "--stars", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("top up"), "{:?}", text(&out));
+
+    let three_ds = [
+        ("TGPAY_CARD_NUMBER", "4000002760003184"),
+        ("TGPAY_CARD_EXP", "12/39"),
+        ("TGPAY_CARD_CVC", "123"),
+    ];
+    let out = tgpay(
+        &sb,
+        BOB,
+        &[
+            "--json",
+            "pay",
+            "ebook",
+            "--card",
+            "--yes",
+            "--verify-timeout",
+            "1",
+        ],
+        &three_ds,
+    );
+    assert_eq!(out.status.code(), Some(3), "{:?}", text(&out));
+    let lines = json_lines(&out);
+    assert!(lines.iter().any(|l| l["step"] == "verification"));
+    assert_eq!(lines.last().unwrap()["error"]["kind"], "ambiguous");
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let sb = sandbox("bad");
+    bad_input(
+        &tgpay(
+            &sb,
+            BOB,
+            &["form", "https://example.com/not/an/invoice"],
+            &[],
+        ),
+        "invoice",
+    );
+    bad_input(
+        &tgpay(
+            &sb,
+            BOB,
+            &[
+                "pay",
+                "ebook",
+                "--stripe-token",
+                "tok_sandbox_visa",
+                "--max-total",
+                "1.2.3",
+                "--yes",
+            ],
+            &[],
+        ),
+        "--max-total",
+    );
+    bad_input(
+        &tgpay(
+            &sb,
+            BOB,
+            &[
+                "pay",
+                "ebook",
+                "--stripe-token",
+                "tok_sandbox_visa",
+                "--tip",
+                "1.234",
+                "--yes",
+            ],
+            &[],
+        ),
+        "--tip",
+    );
+    bad_input(
+        &tgpay(
+            &sb,
+            BOB,
+            &[
+                "pay",
+                "hoodie",
+                "--stripe-token",
+                "tok_sandbox_visa",
+                "--yes",
+                "--use-saved-info",
+            ],
+            &[],
+        ),
+        "the order info lacks",
+    );
+    bad_input(
+        &tgpay(&sb, BOB, &["pay", "ebook", "--yes"], &[]),
+        "choose how to pay",
+    );
+    bad_input(
+        &tgpay(
+            &sb,
+            BOB,
+            &[
+                "pay",
+                "ebook",
+                "--stripe-token",
+                "tok_sandbox_visa",
+                "--max-total",
+                "4.00",
+                "--yes",
+            ],
+            &[],
+        ),
+        "spend limit",
+    );
+    bad_input(
+        &tgpay(&sb, BOB, &["pay", "ebook", "--card", "--yes"], &[]),
+        "TGPAY_CARD_NUMBER",
+    );
+    bad_input(
+        &tgpay(
+            &sb,
+            BOB,
+            &["pay", "ebook", "--card", "--yes"],
+            &[
+                ("TGPAY_CARD_NUMBER", "4242424242424241"),
+                ("TGPAY_CARD_EXP", "12/39"),
+                ("TGPAY_CARD_CVC", "123"),
+            ],
+        ),
+        "card number",
+    );
+    bad_input(
+        &tgpay(
+            &sb,
+            BOB,
+            &["pay", "ebook", "--stripe-token", "tok_sandbox_visa"],
+            &[],
+        ),
+        "--yes",
+    );
+    // JSON mode: the error is a JSON object on stdout, with the same exit code.
+    let out = tgpay(&sb, BOB, &["--json", "pay", "ebook", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_lines(&out)[0]["error"]["kind"], "bad_input");
+    assert!(sb.info["users"].is_array());
+}
+
+#[test]
+fn card_token_prints_the_credentials_for_telegram() {
+    let sb = sandbox("token");
+    let web = sb.info["web_base_url"].as_str().unwrap().to_owned();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgpay"));
+    let out = cmd
+        .args([
+            "--json",
+            "card-token",
+            "--provider",
+            "stripe",
+            "--key",
+            "pk_test_tgpay_sandbox",
+            "--base-url",
+            &web,
+        ])
+        .envs(CARD)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let token = &json_lines(&out)[0];
+    assert_eq!(token["credentials"]["type"], "card");
+    assert!(
+        token["credentials"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("tok_")
+    );
+    assert_eq!(token["title"], "Visa *4242");
+    assert!(!stdout.contains("4242424242424242") && !stdout.contains("987"));
+}
+
+#[test]
+fn the_demo_runs_every_step_and_says_so() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tgpay"))
+        .args(["--json", "demo"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    let steps: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|l| {
+            assert_eq!(l["ok"], true, "{l}");
+            l["step"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "card_with_shipping",
+            "saved_card",
+            "three_d_secure",
+            "declined_card",
+            "precheckout_rejected",
+            "stars"
+        ]
+    );
+    let human = Command::new(env!("CARGO_BIN_EXE_tgpay"))
+        .arg("demo")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&human);
+    assert!(human.status.success());
+    assert!(
+        stdout.contains("Total: $59.98") && stdout.contains("All 6 steps behaved"),
+        "{stdout}"
+    );
+}
