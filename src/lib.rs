@@ -106,6 +106,7 @@ pub mod receipt;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod secret;
+pub mod session;
 pub mod srp;
 pub mod stars;
 pub mod tl;

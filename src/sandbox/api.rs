@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use grammers_tl_types::{self as tl, Deserializable, Identifiable, Serializable};
 
+use super::keys::UNBOUND_USER;
 use super::world::{FaultAction, Push, RpcFail, World};
 
 /// The outcome of one API request.
@@ -43,6 +44,20 @@ pub const METHODS: &[&str] = &[
     "updates.getDifference",
 ];
 
+/// The login methods, which act on the auth key rather than on a user; see [`dispatch_key`].
+pub const LOGIN_METHODS: &[&str] = &[
+    "auth.sendCode",
+    "auth.signIn",
+    "auth.checkPassword",
+    "auth.logOut",
+];
+
+/// What a key bound to no user (a guest key) may call besides `help.*` and [`LOGIN_METHODS`]:
+/// `account.getPassword` while its login waits for the 2FA password, `updates.getState`
+/// (answered `401 AUTH_KEY_UNREGISTERED`, which is how clients tell they are logged out) and
+/// `users.getUsers` without `inputUserSelf`. Anything else gets `401 AUTH_KEY_UNREGISTERED`.
+pub const GUEST_METHODS: &[&str] = &["account.getPassword", "updates.getState", "users.getUsers"];
+
 fn decode<F: Deserializable>(body: &[u8]) -> Result<F, RpcFail> {
     F::from_bytes(body).map_err(|_| RpcFail::bad("INPUT_FETCH_FAIL"))
 }
@@ -54,33 +69,137 @@ fn encode<T: Serializable>(value: Result<T, RpcFail>) -> Result<Vec<u8>, RpcFail
 /// Runs one request for `user`. `request` starts with the method's constructor id.
 /// Returns `None` for methods the world does not implement (the transport answers those).
 pub fn dispatch(world: &Mutex<World>, user: i64, request: &[u8]) -> Option<(Answer, Vec<Push>)> {
-    let (id, body) = match request.split_first_chunk::<4>() {
-        Some((id, body)) => (u32::from_le_bytes(*id), body),
-        None => return None,
-    };
+    let (id, body) = split(request)?;
     let method = tl::name_for_id(id);
     if !METHODS.contains(&method) {
         return None;
     }
-    let mut w = match world.lock() {
+    let mut w = lock(world);
+    Some(run_counted(&mut w, user, method, |w| {
+        run(w, user, id, body)
+    }))
+}
+
+/// Runs one request that arrived encrypted with the auth key `auth_key_id`, which the key store
+/// registered for `registered_user`.
+///
+/// The key acts as [`World::key_user`]: a key that logged in acts as its user from the very
+/// next request, on the same connection. [`LOGIN_METHODS`] run against the key; a key bound to
+/// no user ([`UNBOUND_USER`]) is limited to them and [`GUEST_METHODS`]; any other key runs
+/// [`METHODS`] as its user, like [`dispatch`]. Returns `None` for methods the world does not
+/// implement.
+pub fn dispatch_key(
+    world: &Mutex<World>,
+    auth_key_id: i64,
+    registered_user: i64,
+    request: &[u8],
+) -> Option<(Answer, Vec<Push>)> {
+    let (id, body) = split(request)?;
+    let method = tl::name_for_id(id);
+    let login = LOGIN_METHODS.contains(&method);
+    if !login && !METHODS.contains(&method) {
+        return None;
+    }
+    let mut w = lock(world);
+    let user = w.key_user(auth_key_id, registered_user);
+    let answer = if login {
+        run_counted(&mut w, user, method, |w| {
+            run_login(w, auth_key_id, user, id, body)
+        })
+    } else if user == UNBOUND_USER {
+        run_counted(&mut w, user, method, |w| {
+            run_guest(w, auth_key_id, id, body)
+        })
+    } else {
+        run_counted(&mut w, user, method, |w| run(w, user, id, body))
+    };
+    Some(answer)
+}
+
+fn split(request: &[u8]) -> Option<(u32, &[u8])> {
+    request
+        .split_first_chunk::<4>()
+        .map(|(id, body)| (u32::from_le_bytes(*id), body))
+}
+
+fn lock(world: &Mutex<World>) -> std::sync::MutexGuard<'_, World> {
+    match world.lock() {
         Ok(w) => w,
         Err(poisoned) => poisoned.into_inner(),
-    };
+    }
+}
+
+/// Counts the call, applies scripted faults, runs it and collects the updates to push.
+fn run_counted(
+    w: &mut World,
+    user: i64,
+    method: &str,
+    run: impl FnOnce(&mut World) -> Result<Vec<u8>, RpcFail>,
+) -> (Answer, Vec<Push>) {
     w.record_call(user, method);
     let fault = w.take_fault(user, method);
     match fault {
-        Some(FaultAction::Error(e)) => return Some((Answer::Error(e), w.take_pushes())),
-        Some(FaultAction::DropBefore) => return Some((Answer::DropConnection, w.take_pushes())),
+        Some(FaultAction::Error(e)) => return (Answer::Error(e), w.take_pushes()),
+        Some(FaultAction::DropBefore) => return (Answer::DropConnection, w.take_pushes()),
         _ => {}
     }
-    let result = run(&mut w, user, id, body);
+    let result = run(w);
     let pushes = w.take_pushes();
     let answer = match (fault, result) {
         (Some(FaultAction::DropAfter), _) => Answer::DropConnection,
         (_, Ok(bytes)) => Answer::Result(bytes),
         (_, Err(e)) => Answer::Error(e),
     };
-    Some((answer, pushes))
+    (answer, pushes)
+}
+
+fn run_login(
+    w: &mut World,
+    auth_key_id: i64,
+    user: i64,
+    id: u32,
+    body: &[u8],
+) -> Result<Vec<u8>, RpcFail> {
+    use tl::functions::auth;
+    match id {
+        auth::SendCode::CONSTRUCTOR_ID => encode(w.send_code(auth_key_id, &decode(body)?)),
+        auth::SignIn::CONSTRUCTOR_ID => encode(w.sign_in(auth_key_id, &decode(body)?)),
+        auth::CheckPassword::CONSTRUCTOR_ID => {
+            encode(w.check_password(auth_key_id, &decode(body)?))
+        }
+        auth::LogOut::CONSTRUCTOR_ID => {
+            decode::<auth::LogOut>(body)?;
+            encode(w.log_out(auth_key_id, user))
+        }
+        _ => Err(RpcFail::bad("INPUT_METHOD_INVALID")),
+    }
+}
+
+/// A request of one of [`METHODS`] on a key bound to no user.
+fn run_guest(w: &mut World, auth_key_id: i64, id: u32, body: &[u8]) -> Result<Vec<u8>, RpcFail> {
+    use tl::functions::{account, users};
+    let unregistered = || RpcFail::new(401, "AUTH_KEY_UNREGISTERED");
+    match id {
+        account::GetPassword::CONSTRUCTOR_ID => {
+            decode::<account::GetPassword>(body)?;
+            let user = w
+                .login_password_user(auth_key_id)
+                .ok_or_else(unregistered)?;
+            encode(w.get_password(user))
+        }
+        users::GetUsers::CONSTRUCTOR_ID => {
+            let req: users::GetUsers = decode(body)?;
+            if req
+                .id
+                .iter()
+                .any(|u| matches!(u, tl::enums::InputUser::UserSelf))
+            {
+                return Err(unregistered());
+            }
+            encode(Ok(w.get_users(UNBOUND_USER, &req.id)))
+        }
+        _ => Err(unregistered()),
+    }
 }
 
 fn run(w: &mut World, user: i64, id: u32, body: &[u8]) -> Result<Vec<u8>, RpcFail> {
@@ -162,6 +281,45 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_login_method_is_dispatched_on_a_key() {
+        let world =
+            Mutex::new(World::new(&Scenario::default_world(), "http://127.0.0.1:1").unwrap());
+        for name in LOGIN_METHODS {
+            let request = login_id_of(name).to_le_bytes();
+            let (answer, _) = dispatch_key(&world, 99, UNBOUND_USER, &request)
+                .unwrap_or_else(|| panic!("{name} not dispatched"));
+            let Answer::Error(e) = answer else {
+                panic!("{name}: an empty body cannot succeed");
+            };
+            assert!(
+                e.message != "INPUT_METHOD_INVALID",
+                "{name} answered {}",
+                e.message
+            );
+        }
+        // Payments methods are refused on a guest key, answered on a user's key.
+        let form = tl::functions::payments::GetStarsTopupOptions {}.to_bytes();
+        let (answer, _) = dispatch_key(&world, 99, UNBOUND_USER, &form).unwrap();
+        assert!(
+            matches!(&answer, Answer::Error(e) if e.code == 401 && e.message == "AUTH_KEY_UNREGISTERED"),
+            "{answer:?}"
+        );
+        let (answer, _) = dispatch_key(&world, 98, crate::sandbox::scenario::BOB, &form).unwrap();
+        assert!(matches!(answer, Answer::Result(_)), "{answer:?}");
+    }
+
+    fn login_id_of(name: &str) -> u32 {
+        use tl::functions::auth;
+        match name {
+            "auth.sendCode" => auth::SendCode::CONSTRUCTOR_ID,
+            "auth.signIn" => auth::SignIn::CONSTRUCTOR_ID,
+            "auth.checkPassword" => auth::CheckPassword::CONSTRUCTOR_ID,
+            "auth.logOut" => auth::LogOut::CONSTRUCTOR_ID,
+            other => panic!("no id for {other}"),
+        }
+    }
+
     fn id_of(name: &str) -> u32 {
         use tl::functions::{account, contacts, messages, payments, updates, users};
         match name {
@@ -218,6 +376,34 @@ pub const ERRORS_OUTSIDE_CATALOG: &[(&str, &str)] = &[
     (
         "USERNAME_NOT_OCCUPIED",
         "contacts.resolveUsername, outside the payments catalog",
+    ),
+    (
+        "API_ID_INVALID",
+        "auth.sendCode with api_id <= 0 or an empty api_hash (login, outside the payments catalog)",
+    ),
+    (
+        "PHONE_NUMBER_INVALID",
+        "auth.sendCode / auth.signIn (406): not 5 to 15 digits, or no user of the scenario has \
+         this phone (the sandbox cannot sign up new accounts)",
+    ),
+    (
+        "PHONE_CODE_HASH_EMPTY",
+        "auth.signIn without phone_code_hash",
+    ),
+    ("PHONE_CODE_EMPTY", "auth.signIn without phone_code"),
+    (
+        "PHONE_CODE_EXPIRED",
+        "auth.signIn with a phone_code_hash this key was not given, replaced, or older than \
+         world::LOGIN_CODE_LIFETIME",
+    ),
+    (
+        "PHONE_CODE_INVALID",
+        "auth.signIn with a code other than the scenario's login_code",
+    ),
+    (
+        "SESSION_PASSWORD_NEEDED",
+        "auth.signIn (401): the right code for an account with a 2FA password; \
+         account.getPassword and auth.checkPassword come next",
     ),
 ];
 

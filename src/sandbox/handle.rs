@@ -5,17 +5,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use grammers_client::Client;
 use grammers_mtsender::{ConnectionParams, SenderPool};
-use grammers_session::SessionData;
 use grammers_session::storages::MemorySession;
 use grammers_session::types::DcOption;
 use grammers_session::updates::UpdatesLike;
+use grammers_session::{Session, SessionData};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::api::{self, Answer};
-use super::keys::{AuthKey, KeyStore};
+use super::keys::{AuthKey, KeyStore, UNBOUND_USER};
 use super::merchant::TEST_TOKENS;
 use super::rpc::{Basics, CallContext, Handler, Reply};
 use super::scenario::{CardOutcome, Scenario, ScenarioError};
@@ -27,6 +27,8 @@ use super::world::{Push, World};
 pub const DC_ID: i32 = 2;
 /// The `api_id` sandbox clients made by [`Sandbox::client`] use.
 pub const API_ID: i32 = 4;
+/// How many guest keys (pre-shared keys bound to no user, for logging in) a sandbox has.
+pub const GUEST_KEYS: usize = 4;
 
 /// Why the sandbox could not start or hand out a client.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,14 @@ pub enum SandboxError {
     /// The sandbox listens on IPv6, which grammers sessions made here do not support.
     #[error("the sandbox listens on {0}; use an IPv4 loopback address")]
     NotIpv4(SocketAddr),
+    /// No guest key with this index.
+    #[error("the sandbox has {count} guest keys; guest key {index} does not exist")]
+    NoGuestKey {
+        /// The index asked for.
+        index: usize,
+        /// How many guest keys there are.
+        count: usize,
+    },
 }
 
 /// A user of the sandbox, with the credentials a client needs.
@@ -61,6 +71,8 @@ pub struct SandboxUser {
     pub id: i64,
     /// Display name.
     pub name: String,
+    /// Phone number (digits), for logging in with `auth.sendCode`.
+    pub phone: Option<String>,
     /// The 2FA password, if the account has one.
     pub password: Option<String>,
     /// The pre-shared auth key.
@@ -72,6 +84,7 @@ impl std::fmt::Debug for SandboxUser {
         f.debug_struct("SandboxUser")
             .field("id", &self.id)
             .field("name", &self.name)
+            .field("phone", &self.phone)
             .field("has_password", &self.password.is_some())
             .field("auth_key", &self.auth_key)
             .finish()
@@ -119,6 +132,20 @@ pub struct ConnectionInfo {
     /// `POST /v1/tokens` for tokenizing test cards.
     #[serde(default)]
     pub web_base_url: String,
+    /// Logging in: guest keys and the login code.
+    #[serde(default)]
+    pub login: LoginInfo,
+}
+
+/// How to log in to the sandbox, in [`ConnectionInfo`]: connect with one of the guest keys
+/// (bound to no user until a login binds it), send a user's `phone` with `auth.sendCode`, then
+/// `code` with `auth.signIn`, then the 2FA password if the account has one.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct LoginInfo {
+    /// The guest auth keys, 512 hex characters each.
+    pub guest_auth_keys: Vec<String>,
+    /// The code `auth.signIn` accepts.
+    pub code: String,
 }
 
 /// A user in [`ConnectionInfo`].
@@ -132,6 +159,9 @@ pub struct ConnectionUser {
     pub auth_key: String,
     /// The 2FA password, or null.
     pub password: Option<String>,
+    /// Phone number (digits) for logging in, or null.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// An invoice in [`ConnectionInfo`].
@@ -160,9 +190,9 @@ pub struct TestCards {
     pub three_d_secure: String,
 }
 
-/// A grammers client connected to the sandbox as one of its users.
+/// A grammers client connected to the sandbox, as one of its users or on a guest key.
 pub struct SandboxClient {
-    /// The client; it is already authorized.
+    /// The client: authorized when made for a user, not yet when made on a guest key.
     pub client: Client,
     /// The raw updates the server pushes, for `Client::stream_updates` (taken once).
     pub updates: Option<mpsc::Receiver<UpdatesLike>>,
@@ -181,10 +211,33 @@ impl Drop for SandboxClient {
     }
 }
 
-/// The request handler: connect-time basics, then the world.
+impl SandboxClient {
+    /// A grammers client over any session storage (a `MemorySession`, a
+    /// [`FileSession`](crate::session::FileSession)…), e.g. one made from
+    /// [`Sandbox::session_data`] or [`Sandbox::guest_session_data`]. Must be called inside a
+    /// Tokio runtime.
+    pub fn connect<S>(session: Arc<S>, params: ConnectionParams) -> Self
+    where
+        S: Session,
+        S::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let pool = SenderPool::with_configuration(session, API_ID, params);
+        let client = Client::new(pool.handle);
+        let runner = tokio::spawn(pool.runner.run());
+        Self {
+            client,
+            updates: Some(pool.updates),
+            runner,
+        }
+    }
+}
+
+/// The request handler: connect-time basics, then the world. The key store follows logins
+/// and logouts, so that new connections start as the key's current user.
 struct WorldHandler {
     world: Arc<Mutex<World>>,
     basics: Basics,
+    keys: KeyStore,
 }
 
 fn deliver(hub: &UpdatesHub, pushes: Vec<Push>) {
@@ -198,7 +251,18 @@ impl Handler for WorldHandler {
         if let Some(reply) = self.basics.answer(request) {
             return reply;
         }
-        match api::dispatch(&self.world, ctx.user_id, request) {
+        let login = super::rpc::constructor_id(request)
+            .map(crate::tl::name_for_id)
+            .is_some_and(|method| api::LOGIN_METHODS.contains(&method));
+        let dispatched = api::dispatch_key(&self.world, ctx.auth_key_id, ctx.user_id, request);
+        if login {
+            let user = match self.world.lock() {
+                Ok(w) => w.key_user(ctx.auth_key_id, ctx.user_id),
+                Err(poisoned) => poisoned.into_inner().key_user(ctx.auth_key_id, ctx.user_id),
+            };
+            self.keys.rebind(ctx.auth_key_id, user);
+        }
+        match dispatched {
             Some((answer, pushes)) => {
                 deliver(ctx.hub(), pushes);
                 match answer {
@@ -222,6 +286,7 @@ pub struct Sandbox {
     web_addr: SocketAddr,
     web: JoinHandle<()>,
     users: Vec<SandboxUser>,
+    guest_keys: Vec<AuthKey>,
     scenario: Scenario,
 }
 
@@ -231,6 +296,7 @@ impl std::fmt::Debug for Sandbox {
             .field("addr", &self.addr())
             .field("web_addr", &self.web_addr)
             .field("users", &self.users)
+            .field("guest_keys", &self.guest_keys.len())
             .finish_non_exhaustive()
     }
 }
@@ -339,10 +405,21 @@ impl Sandbox {
             users.push(SandboxUser {
                 id: spec.id,
                 name,
+                phone: spec.phone.clone(),
                 password: spec.password.clone(),
                 auth_key,
             });
         }
+        let guest_keys = (0..GUEST_KEYS)
+            .map(|_| {
+                loop {
+                    let key = friendly_key();
+                    if keys.register(UNBOUND_USER, key.clone()).is_ok() {
+                        break key;
+                    }
+                }
+            })
+            .collect();
 
         let handler = WorldHandler {
             world: Arc::clone(&world),
@@ -350,6 +427,7 @@ impl Sandbox {
                 this_dc: DC_ID,
                 ..Basics::default()
             },
+            keys: keys.clone(),
         };
         let server = Server::bind(options.listen, keys, handler).await?;
         let hub = server.hub().clone();
@@ -361,6 +439,7 @@ impl Sandbox {
             web_addr,
             web,
             users,
+            guest_keys,
             scenario,
         })
     }
@@ -424,6 +503,37 @@ impl Sandbox {
         preshared_session(DC_ID, self.addr(), &self.user(user)?.auth_key)
     }
 
+    /// The guest keys: pre-shared keys bound to no user. A client on one is not authorized
+    /// (`updates.getState` answers `401 AUTH_KEY_UNREGISTERED`) and may only log in:
+    /// `auth.sendCode` with a user's phone, `auth.signIn` with [`Sandbox::login_code`], then
+    /// `account.getPassword` / `auth.checkPassword` for an account with a 2FA password. The
+    /// login binds the key to the user at once, also on the connection that logged in, and
+    /// `auth.logOut` unbinds it.
+    pub fn guest_keys(&self) -> &[AuthKey] {
+        &self.guest_keys
+    }
+
+    /// The code `auth.signIn` accepts (the scenario's `login_code`).
+    pub fn login_code(&self) -> String {
+        self.world().login_code().to_owned()
+    }
+
+    /// A grammers session pointed at this sandbox with guest key `index` (not logged in).
+    pub fn guest_session_data(&self, index: usize) -> Result<SessionData, SandboxError> {
+        let key = self.guest_keys.get(index).ok_or(SandboxError::NoGuestKey {
+            index,
+            count: self.guest_keys.len(),
+        })?;
+        preshared_session(DC_ID, self.addr(), key)
+    }
+
+    /// A grammers client on guest key `index`, not logged in (grammers' default connection
+    /// parameters). Must be called inside a Tokio runtime.
+    pub fn guest_client(&self, index: usize) -> Result<SandboxClient, SandboxError> {
+        let session = Arc::new(MemorySession::from(self.guest_session_data(index)?));
+        Ok(SandboxClient::connect(session, ConnectionParams::default()))
+    }
+
     /// A grammers client logged in as `user` (grammers' default connection parameters,
     /// including its retry policy). Must be called inside a Tokio runtime.
     pub fn client(&self, user: i64) -> Result<SandboxClient, SandboxError> {
@@ -437,14 +547,7 @@ impl Sandbox {
         params: ConnectionParams,
     ) -> Result<SandboxClient, SandboxError> {
         let session = Arc::new(MemorySession::from(self.session_data(user)?));
-        let pool = SenderPool::with_configuration(session, API_ID, params);
-        let client = Client::new(pool.handle);
-        let runner = tokio::spawn(pool.runner.run());
-        Ok(SandboxClient {
-            client,
-            updates: Some(pool.updates),
-            runner,
-        })
+        Ok(SandboxClient::connect(session, params))
     }
 
     /// The server's counters.
@@ -479,6 +582,7 @@ impl Sandbox {
                     name: u.name.clone(),
                     auth_key: key_hex(&u.auth_key),
                     password: u.password.clone(),
+                    phone: u.phone.clone(),
                 })
                 .collect(),
             invoices: self
@@ -500,6 +604,10 @@ impl Sandbox {
             },
             verification_base_url: format!("{}/3ds/", self.web_base_url()),
             web_base_url: self.web_base_url(),
+            login: LoginInfo {
+                guest_auth_keys: self.guest_keys.iter().map(key_hex).collect(),
+                code: self.login_code(),
+            },
         }
     }
 

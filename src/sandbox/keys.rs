@@ -11,6 +11,10 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// Length in bytes of an MTProto authorization key (2048 bits).
 pub const AUTH_KEY_LEN: usize = 256;
 
+/// The user id a key is registered with while it is bound to no user: a guest key, on which a
+/// client can only log in (`auth.sendCode`, `auth.signIn`, `auth.checkPassword`).
+pub const UNBOUND_USER: i64 = 0;
+
 /// An MTProto [authorization key](https://core.telegram.org/mtproto/description#authorization-key-auth-key).
 ///
 /// A secret: `Debug` shows only its public `auth_key_id`, and the bytes are zeroed on drop.
@@ -132,6 +136,28 @@ impl KeyStore {
             .is_some()
     }
 
+    /// Binds a registered key to another user (or to [`UNBOUND_USER`]), for connections opened
+    /// from now on; connections already open keep the user they started with. Returns whether
+    /// the key was known.
+    pub fn rebind(&self, key_id: i64, user_id: i64) -> bool {
+        let mut map = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(entry) = map.get(&key_id) else {
+            return false;
+        };
+        if entry.user_id != user_id {
+            let key = entry.key.clone();
+            map.insert(
+                key_id,
+                Arc::new(KeyEntry {
+                    key_id,
+                    user_id,
+                    key,
+                }),
+            );
+        }
+        true
+    }
+
     /// The user a key belongs to, if the key is registered.
     pub fn user_id(&self, key_id: i64) -> Option<i64> {
         self.get(key_id).map(|entry| entry.user_id)
@@ -203,8 +229,13 @@ mod tests {
             Err(KeyError::KeyIdInUse { key_id: id })
         );
         assert_eq!(store.len(), 1);
+        assert!(store.rebind(id, UNBOUND_USER));
+        assert_eq!(store.user_id(id), Some(UNBOUND_USER));
+        assert!(store.rebind(id, 7));
+        assert_eq!(store.user_id(id), Some(7));
         assert!(store.remove(id));
         assert!(!store.remove(id));
+        assert!(!store.rebind(id, 7));
         assert_eq!(store.user_id(id), None);
         assert!(store.is_empty());
     }

@@ -65,7 +65,7 @@ pub mod world;
 pub mod handle;
 
 pub use handle::{
-    ConnectionInfo, Sandbox, SandboxClient, SandboxError, SandboxOptions, SandboxUser,
+    ConnectionInfo, LoginInfo, Sandbox, SandboxClient, SandboxError, SandboxOptions, SandboxUser,
 };
 pub use keys::{AuthKey, KeyStore};
 pub use scenario::{Scenario, ScenarioError};

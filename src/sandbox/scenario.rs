@@ -5,9 +5,12 @@
 //! loads one from a file.
 //!
 //! ```toml
+//! login_code = "12345"         # what auth.signIn accepts; 12345 when omitted
+//!
 //! [[users]]
 //! id = 1000001
 //! first_name = "Alice"
+//! phone = "15550000001"        # what auth.sendCode takes (with or without +, spaces, dashes)
 //! password = "correct horse"   # 2FA password; omit for an account without one
 //! stars = 500
 //!
@@ -70,6 +73,10 @@ pub struct Scenario {
     /// Scripted failures: calls of a method that fail the way the scenario says.
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
+    /// The login code `auth.signIn` accepts for every user (the sandbox sends no SMS):
+    /// [`DEFAULT_LOGIN_CODE`] unless the scenario sets one.
+    #[serde(default = "default_login_code")]
+    pub login_code: String,
 }
 
 /// A scripted failure of the next calls of a method.
@@ -378,6 +385,13 @@ fn yes() -> bool {
     true
 }
 
+/// The login code of the default world (and of every scenario that does not set one).
+pub const DEFAULT_LOGIN_CODE: &str = "12345";
+
+fn default_login_code() -> String {
+    DEFAULT_LOGIN_CODE.to_owned()
+}
+
 fn default_provider_id() -> i64 {
     1_744_374_395
 }
@@ -492,6 +506,11 @@ impl Scenario {
                 ));
             }
         }
+        if self.login_code.is_empty() || !self.login_code.bytes().all(|b| b.is_ascii_digit()) {
+            return invalid(
+                "login_code must be a non-empty string of digits, like \"12345\"".into(),
+            );
+        }
         let mut slugs = std::collections::HashSet::new();
         for invoice in &self.invoices {
             if !self.merchants.iter().any(|m| m.id == invoice.merchant) {
@@ -544,6 +563,10 @@ impl Scenario {
     ///   name/phone/email/address, tips), `ebook` (plain card invoice), `club` (recurring),
     ///   `sold-out` (pre-checkout always rejects).
     /// - Star Shop ([`STARS_BOT`]): `sticker-pack` (50 Stars), `golden-frame` (1500 Stars).
+    ///
+    /// Logging in (`auth.sendCode` with the user's phone, `+1 555 000 0001` for Alice and
+    /// `+1 555 000 0002` for Bob) takes the code [`DEFAULT_LOGIN_CODE`], then Alice's 2FA
+    /// password.
     pub fn default_world() -> Self {
         let price = |label: &str, amount| PriceSpec {
             label: label.to_owned(),
@@ -718,6 +741,7 @@ impl Scenario {
             invoices: vec![hoodie, ebook, club, sold_out, sticker_pack, golden_frame],
             stars_topup_options: default_topup_options(),
             faults: Vec::new(),
+            login_code: default_login_code(),
         }
     }
 }
@@ -762,6 +786,18 @@ mod tests {
         let mut world = Scenario::default_world();
         world.users[0].auth_key = Some("abc".to_owned());
         assert!(world.check().unwrap_err().to_string().contains("512 hex"));
+    }
+
+    #[test]
+    fn login_code_defaults_and_must_be_digits() {
+        let scenario = Scenario::from_toml("[[users]]\nid = 1\nfirst_name = \"A\"\n").unwrap();
+        assert_eq!(scenario.login_code, DEFAULT_LOGIN_CODE);
+        let custom = Scenario::from_toml("login_code = \"24680\"\n").unwrap();
+        assert_eq!(custom.login_code, "24680");
+        let err = Scenario::from_toml("login_code = \"12a45\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("login_code"), "{err}");
     }
 
     #[test]
