@@ -489,3 +489,126 @@ fn the_demo_runs_every_step_and_says_so() {
         "{stdout}"
     );
 }
+
+/// Runs `tgpay ARGS` with `env` only (no --sandbox/--user added).
+fn tgpay_raw(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgpay"));
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .env_remove("TGPAY_PASSWORD")
+        .env_remove("TGPAY_CODE")
+        .env_remove("TGPAY_SESSION")
+        .env_remove("TGPAY_API_ID")
+        .env_remove("TGPAY_API_HASH");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("tgpay runs")
+}
+
+#[test]
+fn login_keeps_a_session_file_that_the_other_commands_use() {
+    let sb = sandbox("login");
+    let file = sb.file.to_str().unwrap().to_owned();
+    let dir = std::env::temp_dir().join(format!("tgpay-cli-login-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bob_session = dir.join("bob.session");
+    let bob_session = bob_session.to_str().unwrap();
+
+    // A wrong code.
+    let out = tgpay_raw(
+        &[
+            "login",
+            "--sandbox",
+            &file,
+            "--phone",
+            "+1 555 000 0002",
+            "--session",
+            bob_session,
+        ],
+        &[("TGPAY_CODE", "00000")],
+    );
+    bad_input(&out, "login code");
+
+    let out = tgpay_raw(
+        &[
+            "--json",
+            "login",
+            "--sandbox",
+            &file,
+            "--phone",
+            "+1 555 000 0002",
+            "--session",
+            bob_session,
+        ],
+        &[("TGPAY_CODE", "12345")],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(json_lines(&out)[0]["user_id"], BOB);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(bob_session).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let out = tgpay_raw(
+        &["--json", "form", "ebook", "--session", bob_session],
+        &[("TGPAY_API_ID", "4")],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(json_lines(&out)[0]["kind"], "card");
+
+    // Alice has a 2FA password: wrong, then right; the password is never echoed.
+    let alice_session = dir.join("alice.session");
+    let alice_session = alice_session.to_str().unwrap();
+    let login = |password: &str| {
+        tgpay_raw(
+            &[
+                "login",
+                "--sandbox",
+                &file,
+                "--guest-key",
+                "1",
+                "--phone",
+                "15550000001",
+                "--session",
+                alice_session,
+            ],
+            &[("TGPAY_CODE", "12345"), ("TGPAY_PASSWORD", password)],
+        )
+    };
+    let out = login("tr0ub4dor&3");
+    bad_input(&out, "four common words");
+    assert!(!text(&out).1.contains("tr0ub4dor"));
+    let out = login("correct horse battery staple");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("Logged in as Alice Sandbox"), "{stdout}");
+    assert!(!stdout.contains("correct horse") && !stderr.contains("correct horse"));
+    let out = tgpay_raw(
+        &["stars", "balance", "--session", alice_session],
+        &[("TGPAY_API_ID", "4")],
+    );
+    assert_eq!(text(&out).0.trim(), "Balance: 500 ⭐", "{:?}", text(&out));
+
+    // Without a session, or without an API id, the commands say what to do.
+    bad_input(
+        &tgpay_raw(
+            &["form", "ebook", "--session", "/nonexistent/tgpay.session"],
+            &[],
+        ),
+        "tgpay login",
+    );
+    bad_input(
+        &tgpay_raw(&["form", "ebook", "--session", bob_session], &[]),
+        "TGPAY_API_ID",
+    );
+    bad_input(
+        &tgpay_raw(
+            &["login", "--phone", "+15550000002", "--session", bob_session],
+            &[],
+        ),
+        "my.telegram.org",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -116,8 +116,25 @@ pub async fn connect(opts: &ConnectOpts) -> Result<Connection, Failure> {
 }
 
 async fn session_connect(opts: &ConnectOpts) -> Result<Connection, Failure> {
-    let _ = opts;
-    Err(Failure::BadInput(
-        "no session: run `tgpay login` first, or use --sandbox FILE".to_owned(),
-    ))
+    if !opts.session.exists() {
+        return Err(Failure::BadInput(format!(
+            "no session at {}: run `tgpay login` first, or use --sandbox FILE",
+            opts.session.display()
+        )));
+    }
+    let api_id = opts.api_id.ok_or_else(|| {
+        Failure::BadInput(
+            "an API id is needed: pass --api-id or set TGPAY_API_ID (the one used to log in)"
+                .to_owned(),
+        )
+    })?;
+    let session = tgpay::session::FileSession::open(&opts.session)
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    if session.self_user_id().is_none() {
+        return Err(Failure::BadInput(format!(
+            "{} is not logged in: run `tgpay login`",
+            opts.session.display()
+        )));
+    }
+    Ok(start(Arc::new(session), api_id, None))
 }

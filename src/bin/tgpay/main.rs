@@ -6,6 +6,7 @@
 
 mod connect;
 mod demo;
+mod login;
 mod out;
 mod pay;
 mod secrets;
@@ -72,6 +73,9 @@ enum Command {
         #[arg(long)]
         scenario: Option<PathBuf>,
     },
+    /// Sign in (Telegram, its test DCs with --test-dc, or a running sandbox with --sandbox) and
+    /// keep the session in a file.
+    Login(login::LoginArgs),
     /// Show an invoice's payment form.
     Form {
         /// An invoice link (t.me/$slug, t.me/invoice/slug, tg://invoice?slug=…), a slug, or
@@ -253,6 +257,7 @@ async fn run(command: Command, out: &Out) -> CmdResult {
             web_listen,
             scenario,
         } => sandbox(listen, web_listen, scenario).await,
+        Command::Login(args) => login::login(out, &args).await,
         Command::Form { invoice, connect } => pay::form(out, &invoice, &connect).await,
         Command::Pay(args) => pay::pay(out, &args).await,
         Command::Receipt {
