@@ -180,7 +180,8 @@ async fn a_guest_key_is_not_authorized_and_may_only_log_in() {
 #[tokio::test]
 async fn bob_logs_in_with_the_code_and_pays_on_the_same_client() {
     let sandbox = sandbox().await;
-    let guest = sandbox.guest_client(0).unwrap();
+    let mut guest = sandbox.guest_client(0).unwrap();
+    let mut pushed = guest.updates.take().unwrap();
     let client = &guest.client;
     assert!(!is_authorized(client).await);
 
@@ -210,6 +211,22 @@ async fn bob_logs_in_with_the_code_and_pays_on_the_same_client() {
             .key_user(guest_key_id(&sandbox, 0), UNBOUND_USER),
         BOB
     );
+    // Pushed updates follow the login too: the merchant's pre-checkout reason reaches this
+    // connection.
+    let sold_out = card_form(call(client, &get_form(slug("sold-out"))).await.unwrap());
+    let send = send_form(
+        sold_out.form_id,
+        slug("sold-out"),
+        stripe_token("tok_sandbox_visa"),
+    );
+    assert_eq!(
+        rpc_name(call(client, &send).await),
+        "BOT_PRECHECKOUT_FAILED"
+    );
+    wait_update(&mut pushed, |u| {
+        matches!(u, tl::enums::Update::ServiceNotification(_))
+    })
+    .await;
 
     // A new connection with the same key is Bob from the start.
     let again = sandbox.guest_client(0).unwrap();

@@ -261,6 +261,8 @@ impl Handler for WorldHandler {
                 Err(poisoned) => poisoned.into_inner().key_user(ctx.auth_key_id, ctx.user_id),
             };
             self.keys.rebind(ctx.auth_key_id, user);
+            // Pushed updates follow the key's user on this very connection.
+            ctx.hub().move_connection(ctx.connection_id, user);
         }
         match dispatched {
             Some((answer, pushes)) => {

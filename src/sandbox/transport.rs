@@ -180,6 +180,24 @@ impl UpdatesHub {
         });
     }
 
+    /// Moves the live sessions of a connection to `user_id`'s subscribers: after a sign-in (or
+    /// sign-out) on that connection, pushed updates follow the user its key is now bound to.
+    pub fn move_connection(&self, connection_id: u64, user_id: i64) {
+        let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut moved = Vec::new();
+        for subs in users.values_mut() {
+            let (keep, take): (Vec<_>, Vec<_>) = std::mem::take(subs)
+                .into_iter()
+                .partition(|s| s.connection_id != connection_id);
+            *subs = keep;
+            moved.extend(take);
+        }
+        users.retain(|_, subs| !subs.is_empty());
+        if !moved.is_empty() {
+            users.entry(user_id).or_default().extend(moved);
+        }
+    }
+
     pub(crate) fn unsubscribe_session(&self, user_id: i64, session_id: i64) {
         self.remove(user_id, |s| s.session_id == session_id);
     }
@@ -188,14 +206,19 @@ impl UpdatesHub {
         self.remove(user_id, |s| s.connection_id == connection_id);
     }
 
+    /// Removes matching subscribers, looking first under `user_id` and then under every user
+    /// (a connection's sessions move when its key is bound to another user).
     fn remove(&self, user_id: i64, matches: impl Fn(&Subscriber) -> bool) {
         let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(subs) = users.get_mut(&user_id) {
-            subs.retain(|s| !matches(s));
-            if subs.is_empty() {
-                users.remove(&user_id);
+        let found = users
+            .get(&user_id)
+            .is_some_and(|subs| subs.iter().any(&matches));
+        for (id, subs) in users.iter_mut() {
+            if !found || *id == user_id {
+                subs.retain(|s| !matches(s));
             }
         }
+        users.retain(|_, subs| !subs.is_empty());
     }
 }
 
