@@ -602,7 +602,12 @@ async fn a_page_that_never_posts_times_out_closes_the_browser_and_charges_nothin
 }
 
 #[tokio::test]
-async fn a_missing_browser_is_a_typed_error() {
+async fn the_browser_is_found_and_a_missing_one_is_a_typed_error() {
+    let found = match tgpay::browser::find_chromium() {
+        Ok(path) => path,
+        Err(error) => panic!("{error}"),
+    };
+    assert!(found.is_file(), "{}", found.display());
     let err = WebBrowser::launch(&BrowserOptions::headless().executable("/nonexistent/chromium"))
         .await
         .unwrap_err();
@@ -610,4 +615,131 @@ async fn a_missing_browser_is_a_typed_error() {
         matches!(&err, BrowserError::ExecutableInvalid { path } if path.ends_with("chromium")),
         "{err:?}"
     );
+}
+
+/// A minimal HTTP/1.1 request on loopback; returns (status, body).
+async fn http(method: &str, url: &str, body: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(PAGE_WAIT, stream.read_to_end(&mut response))
+        .await
+        .expect("an answer in time")
+        .unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_gateway_checks_cards_and_forms_before_issuing_a_token() {
+    let sandbox = sandbox().await;
+    let bob = flow(&sandbox, BOB);
+    let form = card_form(&bob.payments, "ebook").await;
+    let tokenize = format!("{}/tokenize", form.url);
+    let card = |number: &str, expiry: &str, cvc: &str| {
+        serde_json::json!({ "name": "Bob", "number": number, "expiry": expiry, "cvc": cvc })
+            .to_string()
+    };
+    let error_field = |body: &str| {
+        let answer: serde_json::Value = serde_json::from_str(body).unwrap();
+        (
+            answer["error"]["field"].as_str().map(str::to_owned),
+            answer["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+
+    for (number, expiry, cvc, field, says) in [
+        (
+            "4242 4242 4242 4241",
+            "12/34",
+            "123",
+            "number",
+            "check digit",
+        ),
+        (
+            "4242 4242 4242 4242",
+            "13/34",
+            "123",
+            "expiry",
+            "month is 13",
+        ),
+        ("4242 4242 4242 4242", "01/20", "123", "expiry", "expired"),
+        ("4242 4242 4242 4242", "12/34", "12", "cvc", "security code"),
+        ("", "12/34", "123", "number", "missing"),
+    ] {
+        let (status, body) = http("POST", &tokenize, &card(number, expiry, cvc)).await;
+        assert_eq!(status, 400, "{number} {expiry} {cvc}: {body}");
+        let (got, message) = error_field(&body);
+        assert_eq!(got.as_deref(), Some(field), "{body}");
+        assert!(message.contains(says), "{says} in {message}");
+        assert!(!body.contains("4242 4242"), "{body}");
+    }
+    let (status, _) = http("POST", &tokenize, "not json").await;
+    assert_eq!(status, 400);
+    let unknown = format!("{}/pay/12345/tokenize", sandbox.web_base_url());
+    let (status, _) = http("POST", &unknown, &card("4242424242424242", "12/34", "123")).await;
+    assert_eq!(status, 404);
+    let (status, page) = http("GET", &format!("{}/pay/nope", sandbox.web_base_url()), "").await;
+    assert_eq!(status, 404, "{page}");
+
+    // A good card: a token the world accepts, with the masked title.
+    let (status, body) = http(
+        "POST",
+        &tokenize,
+        &card("4000 0000 0000 0002", "12/34", "123"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["title"], "Visa *0002");
+    let token = answer["token"].as_str().unwrap();
+    let event =
+        format!(r#"{{"title":"Visa *0002","credentials":{{"type":"card","token":"{token}"}}}}"#);
+    let web = tgpay::credentials::WebCredentials::from_event(&event).unwrap();
+    // This test card declines when charged: nothing is paid, and the form stays open.
+    let err = bob
+        .payments
+        .checkout(&form)
+        .credentials(Credentials::Web(web))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Telegram(_)), "{err:?}");
+    assert!(sandbox.world().charges().is_empty());
+
+    // Once paid, the form takes no more cards.
+    let (_, body) = http("POST", &tokenize, &card("4242424242424242", "12/34", "123")).await;
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let event = format!(
+        r#"{{"title":"Visa *4242","credentials":{{"type":"card","token":"{}"}}}}"#,
+        answer["token"].as_str().unwrap()
+    );
+    let web = tgpay::credentials::WebCredentials::from_event(&event).unwrap();
+    let outcome = bob
+        .payments
+        .checkout(&form)
+        .credentials(Credentials::Web(web))
+        .send()
+        .await
+        .unwrap();
+    assert!(outcome.paid().is_some());
+    let (status, body) = http("POST", &tokenize, &card("4242424242424242", "12/34", "123")).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(error_field(&body).1.contains("already paid"), "{body}");
+    sandbox.shutdown().await;
 }

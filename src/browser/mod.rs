@@ -884,6 +884,14 @@ impl VerificationPage {
     }
 }
 
+/// The Chromium [`WebBrowser::launch`] would run without [`BrowserOptions::executable`]:
+/// `CHROME`, then the [`PATH_NAMES`] on `PATH`, then [`FALLBACK`]. Lets a program say up front
+/// that web payments are unavailable, and why ([`BrowserError::NotFound`] says how to install
+/// Chromium).
+pub fn find_chromium() -> Result<PathBuf, BrowserError> {
+    locate::find(None)
+}
+
 /// Launches a browser, collects the card details from the payment page at `url` (see
 /// [`WebBrowser::collect_credentials`]) and closes the browser, whatever the outcome.
 pub async fn collect_credentials(
