@@ -92,6 +92,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod card;
 pub mod checkout;
 pub mod country;

@@ -1,23 +1,43 @@
-//! The sandbox's web pages on loopback HTTP: the 3-D Secure verification page, and the
-//! payment gateway page a card form's `url` points to.
+//! The sandbox's web pages on loopback HTTP: the payment provider's gateway page a card form's
+//! `url` points to, and the bank's 3-D Secure verification page.
 //!
+//! - `GET /pay/{form_id}`: the gateway page (merchant, product, amount; name, card number,
+//!   expiry, CVC). On submit its script posts the card to `POST /pay/{form_id}/tokenize`, then
+//!   hands the token to the Telegram app as the web event `payment_form_submit` with
+//!   `{"title":"Visa *4242","credentials":{"type":"card","token":"tok_sandbox_…"}}`, through
+//!   whichever bridge the app exposes, in the order of Telegram's own web library:
+//!   `window.TelegramWebviewProxy.postEvent(type, JSON.stringify(data))`, then
+//!   `window.external.notify(JSON.stringify({eventType, eventData}))`, then (inside an iframe)
+//!   `window.parent.postMessage(JSON.stringify({eventType, eventData}), '*')`.
+//! - `POST /pay/{form_id}/tokenize`: JSON `{"name","number","expiry","cvc"}`, checked with
+//!   [`crate::card`] against the world's clock; answers `{"token","title"}`, or
+//!   `{"error":{"field","message"}}` with 400 (a bad card), 404 (unknown form) or 409 (a form
+//!   that can no longer be paid). The token is registered in the world with the outcome of
+//!   [`outcome_for_card_number`]: `4000 0000 0000 0002` declines and `4000 0027 6000 3184`
+//!   needs 3-D Secure when `payments.sendPaymentForm` charges it.
 //! - `GET /3ds/{token}`: the verification page (Confirm / Fail buttons).
 //! - `POST /3ds/{token}/confirm`, `POST /3ds/{token}/fail`: what the buttons do; a script may
 //!   POST directly. With `Accept: application/json` the answer is JSON.
 //! - `GET /3ds/{token}/status`: `{"state":"pending"|"confirmed"|"failed"}`.
-//! - `GET /pay/{form_id}`: the gateway page.
 //! - `POST /v1/tokens`: a Stripe-compatible card tokenizer that issues the world's card tokens.
+//!
+//! The pages are plain HTML with a little script and no external resources.
 
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use serde_json::json;
 use tokio::net::TcpListener;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::world::{Push, VerificationState, VerificationView, World};
+use super::merchant::outcome_for_card_number;
+use super::world::{GatewayState, GatewayView, Push, VerificationState, VerificationView, World};
+use crate::card::{Card, CardError, YearMonth};
 
 /// Delivers updates to users' sessions.
 pub type Pusher = Arc<dyn Fn(Vec<Push>) + Send + Sync>;
@@ -47,6 +67,7 @@ pub async fn serve(listener: TcpListener, world: Arc<Mutex<World>>, push: Pusher
         .route("/3ds/{token}/confirm", post(confirm))
         .route("/3ds/{token}/fail", post(fail))
         .route("/pay/{form_id}", get(gateway_page))
+        .route("/pay/{form_id}/tokenize", post(tokenize))
         .with_state(Web {
             world: Arc::clone(&world),
             push,
@@ -80,31 +101,105 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn amount_text(view: &VerificationView) -> String {
-    match crate::currency::Currency::from_code_or_fallback(&view.currency) {
-        Ok(currency) => currency.amount(view.total_amount).to_string(),
-        Err(_) => format!("{} {}", view.total_amount, view.currency),
+fn format_amount(currency: &str, amount: i64) -> String {
+    match crate::currency::Currency::from_code_or_fallback(currency) {
+        Ok(currency) => currency.amount(amount).to_string(),
+        Err(_) => format!("{amount} {currency}"),
     }
 }
 
-const STYLE: &str = "body{font-family:-apple-system,Segoe UI,Roboto,sans-serif;background:#f1f3f6;\
-margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center}\
-.card{background:#fff;border-radius:14px;box-shadow:0 6px 24px rgba(0,0,0,.08);padding:28px 32px;\
-width:340px}h1{font-size:19px;margin:0 0 4px}.muted{color:#707579;font-size:14px}\
-.amount{font-size:30px;font-weight:600;margin:18px 0 6px}.row{display:flex;gap:10px;margin-top:22px}\
-button{flex:1;border:0;border-radius:10px;padding:12px;font-size:15px;font-weight:600;cursor:pointer}\
-.ok{background:#3390ec;color:#fff}.no{background:#eef1f4;color:#d14e4e}\
-.badge{display:inline-block;background:#e8f3e8;color:#2e7d32;border-radius:8px;padding:3px 8px;\
-font-size:12px;font-weight:600}.bad{background:#fbeaea;color:#c62828}";
+const STYLE: &str = "*{box-sizing:border-box}\
+body{font-family:-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;\
+background:linear-gradient(160deg,#eef2f7 0%,#dfe7f1 100%);color:#1a2233;margin:0;\
+display:flex;min-height:100vh;align-items:center;justify-content:center;padding:24px}\
+.sheet{background:#fff;border-radius:16px;box-shadow:0 10px 40px rgba(26,34,51,.12);\
+width:420px;max-width:100%;overflow:hidden}\
+.top{display:flex;align-items:center;justify-content:space-between;padding:16px 24px;\
+border-bottom:1px solid #edf0f4}\
+.brand{display:flex;align-items:center;gap:8px;font-weight:700;font-size:15px}\
+.brand svg{display:block}\
+.test{font-size:11px;font-weight:700;letter-spacing:.06em;color:#b35c00;background:#fff1e0;\
+border-radius:6px;padding:3px 7px}\
+.order{padding:20px 24px 18px;border-bottom:1px solid #edf0f4}\
+.merchant{color:#6b7588;font-size:13px;font-weight:600;margin:0 0 6px}\
+h1{font-size:18px;margin:0 0 4px;font-weight:650}\
+.desc{color:#6b7588;font-size:13px;margin:0}\
+.amount{font-size:32px;font-weight:700;margin:14px 0 0;letter-spacing:-.01em}\
+form,.panel{padding:20px 24px 24px}\
+label{display:block;font-size:13px;font-weight:600;color:#3b4457;margin:0 0 6px}\
+.field{margin-bottom:14px}\
+input{width:100%;font:inherit;font-size:16px;padding:11px 12px;border:1px solid #cfd6e1;\
+border-radius:10px;outline:none;background:#fff;color:#1a2233}\
+input:focus{border-color:#3390ec;box-shadow:0 0 0 3px rgba(51,144,236,.18)}\
+input.bad{border-color:#d93f3f;box-shadow:0 0 0 3px rgba(217,63,63,.14)}\
+.with-brand{position:relative}\
+.card-brand{position:absolute;right:10px;top:50%;transform:translateY(-50%);font-size:11px;\
+font-weight:800;letter-spacing:.04em;color:#1a1f71;background:#f3f5f9;border-radius:5px;\
+padding:3px 6px}\
+.row{display:flex;gap:12px}.row .field{flex:1}\
+.error{display:none;color:#c62828;background:#fdecec;border-radius:10px;padding:10px 12px;\
+font-size:14px;margin:0 0 14px}\
+.error.shown{display:block}\
+button{width:100%;border:0;border-radius:10px;padding:13px;font:inherit;font-size:16px;\
+font-weight:650;cursor:pointer}\
+button:disabled{opacity:.6;cursor:default}\
+.pay,.ok{background:#3390ec;color:#fff}.pay:hover,.ok:hover{background:#2a7fd4}\
+.no{background:#f1f3f6;color:#c62828}.no:hover{background:#e8ebf0}\
+.note{color:#6b7588;font-size:12px;margin:14px 0 0;line-height:1.5}\
+.note code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11.5px;\
+background:#f3f5f9;border-radius:4px;padding:1px 4px}\
+.done{display:none;text-align:center;padding:28px 24px 30px}\
+.done.shown{display:block}\
+.tick{width:52px;height:52px;border-radius:50%;background:#e6f4ea;color:#2e7d32;\
+display:flex;align-items:center;justify-content:center;margin:0 auto 12px}\
+.facts{margin:0;padding:0 24px}\
+.facts div{display:flex;justify-content:space-between;font-size:14px;padding:9px 0;\
+border-bottom:1px solid #f1f3f6}\
+.facts dt{color:#6b7588}.facts dd{margin:0;font-weight:600}\
+.buttons{display:flex;gap:12px}.buttons form{flex:1;padding:0;display:flex}\
+.badge{display:inline-block;background:#e6f4ea;color:#2e7d32;border-radius:8px;\
+padding:4px 10px;font-size:13px;font-weight:700}.badge.bad{background:#fdecec;color:#c62828}";
+
+const LOCK: &str = "<svg width=\"18\" height=\"18\" viewBox=\"0 0 24 24\" fill=\"none\" \
+stroke=\"#3390ec\" stroke-width=\"2.2\" stroke-linecap=\"round\" stroke-linejoin=\"round\" \
+aria-hidden=\"true\"><rect x=\"4\" y=\"11\" width=\"16\" height=\"10\" rx=\"2\"/>\
+<path d=\"M8 11V7a4 4 0 0 1 8 0v4\"/></svg>";
+
+const SHIELD: &str = "<svg width=\"18\" height=\"18\" viewBox=\"0 0 24 24\" fill=\"none\" \
+stroke=\"#2e7d32\" stroke-width=\"2.2\" stroke-linecap=\"round\" stroke-linejoin=\"round\" \
+aria-hidden=\"true\"><path d=\"M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z\"/>\
+<path d=\"M8.5 12l2.5 2.5 4.5-5\"/></svg>";
+
+const TICK: &str = "<svg width=\"26\" height=\"26\" viewBox=\"0 0 24 24\" fill=\"none\" \
+stroke=\"currentColor\" stroke-width=\"2.6\" stroke-linecap=\"round\" stroke-linejoin=\"round\" \
+aria-hidden=\"true\"><path d=\"M5 12.5l4.5 4.5L19 7.5\"/></svg>";
 
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style>\
-         </head><body><div class=\"card\">{body}</div></body></html>",
+         </head><body><main class=\"sheet\">{body}</main></body></html>",
         escape(title)
     ))
 }
+
+/// The header of the gateway's pages.
+fn gateway_top() -> String {
+    format!(
+        "<div class=\"top\"><div class=\"brand\">{LOCK}Sandbox Pay</div>\
+         <span class=\"test\">TEST MODE</span></div>"
+    )
+}
+
+/// The header of the bank's pages.
+fn bank_top() -> String {
+    format!(
+        "<div class=\"top\"><div class=\"brand\">{SHIELD}Sandbox Bank</div>\
+         <span class=\"test\">3-D SECURE</span></div>"
+    )
+}
+
+// ----- 3-D Secure -----
 
 async fn verification_page(State(web): State<Web>, Path(token): Path<String>) -> Response {
     let (view, _) = web.with_world(|w| w.verification(&token));
@@ -113,7 +208,11 @@ async fn verification_page(State(web): State<Web>, Path(token): Path<String>) ->
             StatusCode::NOT_FOUND,
             page(
                 "Unknown verification",
-                "<h1>Unknown verification</h1><p class=\"muted\">This link is not valid.</p>",
+                &format!(
+                    "{}<div class=\"panel\"><h1>Unknown verification</h1>\
+                     <p class=\"desc\">This link is not valid.</p></div>",
+                    bank_top()
+                ),
             ),
         )
             .into_response();
@@ -121,9 +220,12 @@ async fn verification_page(State(web): State<Web>, Path(token): Path<String>) ->
     let token = escape(&token);
     let action = match view.state {
         VerificationState::Pending => format!(
-            "<div class=\"row\"><form method=\"post\" action=\"/3ds/{token}/fail\" style=\"flex:1;display:flex\">\
+            "<p class=\"note\" style=\"margin:0 0 16px\">Sandbox Bank asks you to confirm this \
+             payment. In the sandbox, <b>Confirm</b> approves it and <b>Fail</b> declines it; \
+             nothing real is charged.</p>\
+             <div class=\"buttons\"><form method=\"post\" action=\"/3ds/{token}/fail\">\
              <button class=\"no\" id=\"fail\" type=\"submit\">Fail</button></form>\
-             <form method=\"post\" action=\"/3ds/{token}/confirm\" style=\"flex:1;display:flex\">\
+             <form method=\"post\" action=\"/3ds/{token}/confirm\">\
              <button class=\"ok\" id=\"confirm\" type=\"submit\">Confirm</button></form></div>"
         ),
         VerificationState::Confirmed => "<p><span class=\"badge\">Confirmed</span></p>".to_owned(),
@@ -132,25 +234,34 @@ async fn verification_page(State(web): State<Web>, Path(token): Path<String>) ->
     page(
         "3-D Secure verification",
         &format!(
-            "<p class=\"muted\">3-D Secure · Sandbox Bank</p><h1>Confirm your payment</h1>\
-             <p class=\"muted\">to {}</p><div class=\"amount\">{}</div>\
-             <p class=\"muted\">{} · {}</p>{action}",
-            escape(&view.merchant),
-            escape(&amount_text(&view)),
-            escape(&view.title),
-            escape(&view.credentials_title),
+            "{top}<div class=\"order\"><p class=\"merchant\">Confirm your payment</p>\
+             <div class=\"amount\" style=\"margin-top:4px\">{amount}</div>\
+             <p class=\"desc\">to {merchant}</p></div>\
+             <dl class=\"facts\"><div><dt>Merchant</dt><dd>{merchant}</dd></div>\
+             <div><dt>Order</dt><dd>{title}</dd></div>\
+             <div><dt>Card</dt><dd>{card}</dd></div></dl>\
+             <div class=\"panel\">{action}</div>",
+            top = bank_top(),
+            merchant = escape(&view.merchant),
+            title = escape(&view.title),
+            amount = escape(&amount_text(&view)),
+            card = escape(&view.credentials_title),
         ),
     )
     .into_response()
 }
 
+fn amount_text(view: &VerificationView) -> String {
+    format_amount(&view.currency, view.total_amount)
+}
+
 async fn verification_status(State(web): State<Web>, Path(token): Path<String>) -> Response {
     let (view, _) = web.with_world(|w| w.verification(&token));
     match view {
-        Some(v) => axum::Json(serde_json::json!({ "state": state_name(v.state) })).into_response(),
+        Some(v) => axum::Json(json!({ "state": state_name(v.state) })).into_response(),
         None => (
             StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({ "error": "unknown verification" })),
+            axum::Json(json!({ "error": "unknown verification" })),
         )
             .into_response(),
     }
@@ -182,7 +293,7 @@ async fn finish(web: Web, token: String, headers: HeaderMap, confirm: bool) -> R
     if wants_json(&headers) {
         return (
             status,
-            axum::Json(serde_json::json!({
+            axum::Json(json!({
                 "ok": done,
                 "state": state.map(state_name),
             })),
@@ -190,20 +301,24 @@ async fn finish(web: Web, token: String, headers: HeaderMap, confirm: bool) -> R
             .into_response();
     }
     let body = match (done, confirm) {
-        (true, true) => {
-            "<h1>Payment confirmed</h1><p><span class=\"badge\">Confirmed</span></p>\
-                         <p class=\"muted\">You can return to Telegram.</p>"
-        }
-        (true, false) => {
-            "<h1>Payment failed</h1><p><span class=\"badge bad\">Failed</span></p>\
-                          <p class=\"muted\">Nothing was charged.</p>"
-        }
-        (false, _) => {
-            "<h1>Nothing to do</h1><p class=\"muted\">This verification is already \
-                       finished, expired, or unknown.</p>"
-        }
+        (true, true) => format!(
+            "<div class=\"done shown\"><div class=\"tick\">{TICK}</div>\
+             <h1>Payment confirmed</h1><p><span class=\"badge\">Confirmed</span></p>\
+             <p class=\"desc\">You can return to Telegram.</p></div>"
+        ),
+        (true, false) => "<div class=\"panel\"><h1>Payment failed</h1>\
+                          <p><span class=\"badge bad\">Failed</span></p>\
+                          <p class=\"desc\">Nothing was charged.</p></div>"
+            .to_owned(),
+        (false, _) => "<div class=\"panel\"><h1>Nothing to do</h1><p class=\"desc\">This \
+                       verification is already finished, expired, or unknown.</p></div>"
+            .to_owned(),
     };
-    (status, page("3-D Secure verification", body)).into_response()
+    (
+        status,
+        page("3-D Secure verification", &format!("{}{body}", bank_top())),
+    )
+        .into_response()
 }
 
 async fn confirm(
@@ -218,15 +333,311 @@ async fn fail(State(web): State<Web>, Path(token): Path<String>, headers: Header
     finish(web, token, headers, false).await
 }
 
-async fn gateway_page(Path(form_id): Path<String>) -> Response {
-    page(
-        "Sandbox payment gateway",
-        &format!(
-            "<p class=\"muted\">Sandbox Gateway</p><h1>Card payment</h1>\
-             <p class=\"muted\">Form {}. Pay with a card token such as \
-             <code>tok_sandbox_visa</code> through <code>payments.sendPaymentForm</code>.</p>",
-            escape(&form_id)
+// ----- the gateway -----
+
+/// What the page says instead of the card fields when the form cannot be paid.
+fn closed_reason(state: GatewayState) -> Option<&'static str> {
+    match state {
+        GatewayState::Open => None,
+        GatewayState::Verifying => Some(
+            "A payment with this form is waiting for 3-D Secure: finish it on your bank's \
+             page.",
         ),
+        GatewayState::Paid => Some("This order is already paid."),
+        GatewayState::Closed => Some(
+            "This payment form has expired or was closed: go back to Telegram and open the \
+             invoice again.",
+        ),
+    }
+}
+
+async fn gateway_page(State(web): State<Web>, Path(form_id): Path<String>) -> Response {
+    let view = form_id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| web.with_world(|w| w.gateway(id)).0);
+    let Some(view) = view else {
+        return (
+            StatusCode::NOT_FOUND,
+            page(
+                "Unknown payment",
+                &format!(
+                    "{}<div class=\"panel\"><h1>Unknown payment</h1><p class=\"desc\">This \
+                     payment link is not valid: open the invoice in Telegram again.</p></div>",
+                    gateway_top()
+                ),
+            ),
+        )
+            .into_response();
+    };
+    page(
+        &format!("Pay {} · Sandbox Pay", view.merchant),
+        &gateway_body(&form_id, &view),
     )
     .into_response()
+}
+
+fn gateway_body(form_id: &str, view: &GatewayView) -> String {
+    let amount = escape(&format_amount(&view.currency, view.total_amount));
+    let order = format!(
+        "<div class=\"order\"><p class=\"merchant\">{merchant}</p><h1>{title}</h1>{desc}\
+         <div class=\"amount\" id=\"amount\">{amount}</div></div>",
+        merchant = escape(&view.merchant),
+        title = escape(&view.title),
+        desc = if view.description.is_empty() {
+            String::new()
+        } else {
+            format!("<p class=\"desc\">{}</p>", escape(&view.description))
+        },
+    );
+    if let Some(reason) = closed_reason(view.state) {
+        return format!(
+            "{}{order}<div class=\"panel\"><p class=\"error shown\" id=\"error\" \
+             role=\"alert\">{reason}</p></div>",
+            gateway_top()
+        );
+    }
+    let tokenize = format!("/pay/{}/tokenize", escape(form_id));
+    format!(
+        "{top}{order}\
+<form id=\"card-form\" novalidate data-tokenize=\"{tokenize}\">\
+<div class=\"field\"><label for=\"name\">Name on card</label>\
+<input id=\"name\" name=\"name\" autocomplete=\"cc-name\" placeholder=\"Alice Sandbox\"></div>\
+<div class=\"field\"><label for=\"number\">Card number</label><div class=\"with-brand\">\
+<input id=\"number\" name=\"number\" inputmode=\"numeric\" autocomplete=\"cc-number\" \
+placeholder=\"1234 1234 1234 1234\" maxlength=\"23\">\
+<span class=\"card-brand\" id=\"brand\" hidden></span></div></div>\
+<div class=\"row\"><div class=\"field\"><label for=\"expiry\">Expiry</label>\
+<input id=\"expiry\" name=\"expiry\" inputmode=\"numeric\" autocomplete=\"cc-exp\" \
+placeholder=\"MM / YY\" maxlength=\"7\"></div>\
+<div class=\"field\"><label for=\"cvc\">CVC</label>\
+<input id=\"cvc\" name=\"cvc\" inputmode=\"numeric\" autocomplete=\"cc-csc\" placeholder=\"123\" \
+maxlength=\"4\"></div></div>\
+<p class=\"error\" id=\"error\" role=\"alert\"></p>\
+<button class=\"pay\" id=\"pay\" type=\"submit\">Pay {amount}</button>\
+<p class=\"note\">Card details go to Sandbox Pay only, never to the merchant or Telegram.<br>\
+Test cards: <code>4242 4242 4242 4242</code> paid · <code>4000 0027 6000 3184</code> 3-D Secure \
+· <code>4000 0000 0000 0002</code> declined; any future expiry and any CVC.</p>\
+</form>\
+<div class=\"done\" id=\"done\" role=\"status\"><div class=\"tick\">{TICK}</div>\
+<h1>Card details sent</h1><p class=\"desc\" id=\"done-title\"></p>\
+<p class=\"desc\">Return to Telegram to finish the payment.</p></div>\
+<script>{GATEWAY_SCRIPT}</script>",
+        top = gateway_top(),
+    )
+}
+
+/// The gateway page's script: field formatting, tokenizing, and the `payment_form_submit`
+/// event through the app's bridge, in the order Telegram's web library tries them.
+const GATEWAY_SCRIPT: &str = r#"(function () {
+  'use strict';
+  var form = document.getElementById('card-form');
+  var number = document.getElementById('number');
+  var expiry = document.getElementById('expiry');
+  var cvc = document.getElementById('cvc');
+  var nameField = document.getElementById('name');
+  var brand = document.getElementById('brand');
+  var error = document.getElementById('error');
+  var pay = document.getElementById('pay');
+  var fields = { name: nameField, number: number, expiry: expiry, cvc: cvc };
+
+  function digits(text, max) { return text.replace(/\D/g, '').slice(0, max); }
+  function brandOf(d) {
+    if (/^4/.test(d)) return 'VISA';
+    if (/^(5[1-5]|2(2[2-9]|[3-6]|7[01]|720))/.test(d)) return 'MASTERCARD';
+    if (/^3[47]/.test(d)) return 'AMEX';
+    if (/^(6011|65|64[4-9])/.test(d)) return 'DISCOVER';
+    if (/^35/.test(d)) return 'JCB';
+    if (/^62/.test(d)) return 'UNIONPAY';
+    return '';
+  }
+  function clearError() {
+    error.textContent = '';
+    error.classList.remove('shown');
+    Object.keys(fields).forEach(function (k) { fields[k].classList.remove('bad'); });
+  }
+  function showError(message, field) {
+    error.textContent = message;
+    error.classList.add('shown');
+    if (field && fields[field]) { fields[field].classList.add('bad'); fields[field].focus(); }
+  }
+
+  number.addEventListener('input', function () {
+    var d = digits(number.value, 19);
+    var groups = /^3[47]/.test(d) ? [4, 6, 5] : [4, 4, 4, 4, 3];
+    var out = [], at = 0;
+    for (var i = 0; i < groups.length && at < d.length; i++) {
+      out.push(d.slice(at, at + groups[i]));
+      at += groups[i];
+    }
+    number.value = out.join(' ');
+    var b = brandOf(d);
+    brand.textContent = b;
+    brand.hidden = !b;
+  });
+  expiry.addEventListener('input', function () {
+    var d = digits(expiry.value, 4);
+    expiry.value = d.length > 2 ? d.slice(0, 2) + ' / ' + d.slice(2) : d;
+  });
+  cvc.addEventListener('input', function () { cvc.value = digits(cvc.value, 4); });
+  Object.keys(fields).forEach(function (k) { fields[k].addEventListener('input', clearError); });
+
+  function postEvent(eventType, eventData) {
+    if (window.TelegramWebviewProxy !== undefined) {
+      window.TelegramWebviewProxy.postEvent(eventType, JSON.stringify(eventData));
+      return true;
+    }
+    if (window.external && 'notify' in window.external) {
+      window.external.notify(JSON.stringify({ eventType: eventType, eventData: eventData }));
+      return true;
+    }
+    if (window.parent != null && window.parent !== window) {
+      window.parent.postMessage(JSON.stringify({ eventType: eventType, eventData: eventData }), '*');
+      return true;
+    }
+    return false;
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    clearError();
+    pay.disabled = true;
+    var body = JSON.stringify({
+      name: nameField.value, number: number.value, expiry: expiry.value, cvc: cvc.value
+    });
+    fetch(form.getAttribute('data-tokenize'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+      body: body
+    }).then(function (response) {
+      return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; });
+    }).then(function (result) {
+      if (!result.ok || !result.answer.token) {
+        var e = result.answer.error || {};
+        showError(e.message || 'The card was not accepted.', e.field);
+        pay.disabled = false;
+        return;
+      }
+      var data = { title: result.answer.title, credentials: { type: 'card', token: result.answer.token } };
+      var sent = false;
+      try { sent = postEvent('payment_form_submit', data); } catch (e) { sent = false; }
+      if (!sent) {
+        showError('No Telegram app is listening: open this page from Telegram.');
+        pay.disabled = false;
+        return;
+      }
+      number.value = ''; cvc.value = ''; expiry.value = '';
+      form.style.display = 'none';
+      document.getElementById('done-title').textContent = result.answer.title;
+      document.getElementById('done').classList.add('shown');
+    }).catch(function () {
+      showError('Sandbox Pay could not be reached: check the connection and try again.');
+      pay.disabled = false;
+    });
+  });
+})();"#;
+
+/// The card the gateway page posts; wiped when dropped.
+#[derive(serde::Deserialize, Zeroize, ZeroizeOnDrop)]
+struct CardFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    expiry: String,
+    #[serde(default)]
+    cvc: String,
+}
+
+fn field_error(status: StatusCode, field: Option<&str>, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({ "error": { "field": field, "message": message } })),
+    )
+        .into_response()
+}
+
+/// The form field a card check is about.
+fn field_of(error: &CardError) -> Option<&'static str> {
+    match error {
+        CardError::NumberMissing
+        | CardError::NumberCharacter { .. }
+        | CardError::NumberLength { .. }
+        | CardError::NumberChecksum { .. } => Some("number"),
+        CardError::ExpiryMissing
+        | CardError::ExpiryFormat
+        | CardError::ExpiryMonth { .. }
+        | CardError::ExpiryYear { .. }
+        | CardError::Expired { .. } => Some("expiry"),
+        CardError::CvcMissing { .. } | CardError::CvcCharacter | CardError::CvcLength { .. } => {
+            Some("cvc")
+        }
+        CardError::CardholderNameMissing | CardError::ControlCharacters { .. } => Some("name"),
+        _ => None,
+    }
+}
+
+/// A sentence for the page: the card check's message, capitalized, with a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+async fn tokenize(
+    State(web): State<Web>,
+    Path(form_id): Path<String>,
+    body: Result<axum::Json<CardFields>, JsonRejection>,
+) -> Response {
+    let Some((form_id, view)) = form_id
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| web.with_world(|w| w.gateway(id)).0.map(|v| (id, v)))
+    else {
+        return field_error(
+            StatusCode::NOT_FOUND,
+            None,
+            "This payment link is not valid: open the invoice in Telegram again.",
+        );
+    };
+    if let Some(reason) = closed_reason(view.state) {
+        return field_error(StatusCode::CONFLICT, None, reason);
+    }
+    let Ok(axum::Json(card)) = body else {
+        return field_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            "The card details must be sent as a JSON object with name, number, expiry and cvc.",
+        );
+    };
+    let (now, _) = web.with_world(|w| YearMonth::from_unix(u64::try_from(w.now()).unwrap_or(0)));
+    let mut builder = Card::builder()
+        .number(&card.number)
+        .expiry(&card.expiry)
+        .cvc(&card.cvc);
+    if !card.name.trim().is_empty() {
+        builder = builder.cardholder_name(card.name.trim());
+    }
+    let checked = match builder.build_at(now) {
+        Ok(checked) => checked,
+        Err(error) => {
+            return field_error(
+                StatusCode::BAD_REQUEST,
+                field_of(&error),
+                &sentence(&error.to_string()),
+            );
+        }
+    };
+    let title = checked.title();
+    let outcome = outcome_for_card_number(checked.number().expose());
+    let (token, _) = web.with_world(|w| w.register_card_token(outcome, &title));
+    tracing::debug!(form_id, card = %title, "sandbox gateway tokenized a card");
+    axum::Json(json!({ "token": token, "title": title })).into_response()
 }

@@ -188,6 +188,36 @@ pub struct VerificationView {
     pub state: VerificationState,
 }
 
+/// Where a payment form stands, as the gateway page sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayState {
+    /// The form can still be paid.
+    Open,
+    /// A payment with this form waits for 3-D Secure.
+    Verifying,
+    /// The form was paid.
+    Paid,
+    /// The form was closed (a failed verification) or expired.
+    Closed,
+}
+
+/// A payment form, as the provider's gateway page (the form's `url`) shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayView {
+    /// Merchant name.
+    pub merchant: String,
+    /// Invoice title.
+    pub title: String,
+    /// Invoice description.
+    pub description: String,
+    /// Currency.
+    pub currency: String,
+    /// The invoice's total, before shipping and tip.
+    pub total_amount: i64,
+    /// Whether the form can still be paid.
+    pub state: GatewayState,
+}
+
 struct PasswordState {
     record: srp::PasswordRecord,
     challenge: Option<srp::ServerChallenge>,
@@ -682,6 +712,29 @@ impl World {
         self.tokens
             .insert(token.clone(), (outcome, title.to_owned()));
         token
+    }
+
+    /// A payment form by its id (the last part of the form's `url`), for the gateway page.
+    pub fn gateway(&self, form_id: i64) -> Option<GatewayView> {
+        let form = self.forms.get(&form_id)?;
+        let invoice = self.invoices.get(form.key.invoice)?;
+        let merchant = self.merchants.get(&invoice.spec.merchant)?;
+        let expired = self.now() - form.created > FORM_LIFETIME.as_secs() as i64;
+        let state = match form.state {
+            FormState::Verifying(_) => GatewayState::Verifying,
+            FormState::Paid => GatewayState::Paid,
+            FormState::Closed => GatewayState::Closed,
+            FormState::Open if expired => GatewayState::Closed,
+            FormState::Open => GatewayState::Open,
+        };
+        Some(GatewayView {
+            merchant: merchant.spec.name.clone(),
+            title: invoice.spec.title.clone(),
+            description: invoice.spec.description.clone(),
+            currency: invoice.spec.currency.clone(),
+            total_amount: form.total,
+            state,
+        })
     }
 
     /// A 3-D Secure verification by its token (the id in the verification URL).
