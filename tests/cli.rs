@@ -418,6 +418,36 @@ fn bad_input_exits_2_with_one_line() {
 }
 
 #[test]
+fn a_payment_page_nobody_fills_in_times_out_and_charges_nothing() {
+    let sb = sandbox("browser");
+    let out = tgpay(
+        &sb,
+        BOB,
+        &[
+            "--json",
+            "pay",
+            "ebook",
+            "--browser",
+            "--headless",
+            "--verify-timeout",
+            "2",
+            "--yes",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    let lines = json_lines(&out);
+    assert!(lines.iter().any(|l| l["step"] == "payment_page"));
+    let error = lines.last().unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(error.contains("nothing was paid"), "{error}");
+    // Nothing was charged: the balance of receipts is untouched (no paid step).
+    assert!(!lines.iter().any(|l| l["step"] == "paid"));
+}
+
+#[test]
 fn card_token_prints_the_credentials_for_telegram() {
     let sb = sandbox("token");
     let web = sb.info["web_base_url"].as_str().unwrap().to_owned();
@@ -474,7 +504,8 @@ fn the_demo_runs_every_step_and_says_so() {
             "three_d_secure",
             "declined_card",
             "precheckout_rejected",
-            "stars"
+            "stars",
+            "web_payment_page"
         ]
     );
     let human = Command::new(env!("CARGO_BIN_EXE_tgpay"))
@@ -485,9 +516,10 @@ fn the_demo_runs_every_step_and_says_so() {
     let (stdout, _) = text(&human);
     assert!(human.status.success());
     assert!(
-        stdout.contains("Total: $59.98") && stdout.contains("All 6 steps behaved"),
+        stdout.contains("Total: $59.98") && stdout.contains("All 7 steps behaved"),
         "{stdout}"
     );
+    assert!(stdout.contains("Confirmed in the browser"), "{stdout}");
 }
 
 /// Runs `tgpay ARGS` with `env` only (no --sandbox/--user added).

@@ -205,6 +205,10 @@ pub async fn run(out: &Out) -> CmdResult {
     let result = stars(&tour, &sandbox, &alice).await;
     tour.done("stars", result);
 
+    tour.heading("A web-only provider: its payment page and 3-D Secure in a real browser");
+    let result = web(&tour, &bob).await;
+    tour.done("web_payment_page", result);
+
     let charges = sandbox.world().charges().len();
     drop((alice, bob));
     sandbox.shutdown().await;
@@ -551,5 +555,143 @@ async fn stars(tour: &Tour<'_>, _sandbox: &Sandbox, alice: &User) -> Result<Valu
         "balance_after": after.minor,
         "receipt": out::receipt_json(&receipt),
         "history": history.iter().map(out::transaction_json).collect::<Vec<_>>(),
+    }))
+}
+
+/// Types into a field of a page as a person does (click, then key by key).
+async fn type_into(
+    page: &tgpay::browser::chromiumoxide::Page,
+    selector: &str,
+    text: &str,
+) -> Result<(), String> {
+    let field = page
+        .find_element(selector)
+        .await
+        .map_err(|e| format!("no {selector} on the page: {e}"))?;
+    field.click().await.map_err(|e| e.to_string())?;
+    field.type_str(text).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn click(page: &tgpay::browser::chromiumoxide::Page, selector: &str) -> Result<(), String> {
+    page.find_element(selector)
+        .await
+        .map_err(|e| format!("no {selector} on the page: {e}"))?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Fills in the sandbox's gateway page with a card and submits it; returns the credentials the
+/// page posted through the webview bridge.
+async fn card_on_page(
+    browser: &tgpay::browser::WebBrowser,
+    url: &str,
+    number: &str,
+) -> Result<tgpay::credentials::WebCredentials, String> {
+    let page = browser
+        .open_payment_form(url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let next_year = tgpay::card::YearMonth::current().year() + 2;
+    type_into(page.page(), "#name", "Bob Sandbox").await?;
+    type_into(page.page(), "#number", number).await?;
+    type_into(page.page(), "#expiry", &format!("12/{}", next_year % 100)).await?;
+    type_into(page.page(), "#cvc", "123").await?;
+    click(page.page(), "#pay").await?;
+    let submission = page
+        .wait(Duration::from_secs(30))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(submission.credentials)
+}
+
+async fn web(tour: &Tour<'_>, bob: &User) -> Result<Value, String> {
+    use tgpay::browser::{BrowserOptions, WebBrowser, find_chromium};
+    if let Err(e) = find_chromium() {
+        tour.say(format!("Skipped: {e}"));
+        return Ok(json!({ "skipped": e.to_string() }));
+    }
+    let p = &bob.payments;
+    let browser = WebBrowser::launch(&BrowserOptions::headless())
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = web_steps(tour, p, &browser).await;
+    browser.close().await;
+    result
+}
+
+async fn web_steps(
+    tour: &Tour<'_>,
+    p: &Payments,
+    browser: &tgpay::browser::WebBrowser,
+) -> Result<Value, String> {
+    let form = card_form(
+        p.get_payment_form(&InvoiceRef::Slug("club".to_owned()))
+            .await
+            .map_err(|e| e.to_string())?,
+    )?;
+    tour.say(format!(
+        "Many providers take cards only on their own page: the form's url ({}). tgpay opens it in \
+         headless Chromium with Telegram's webview bridge injected; the demo types a card into \
+         the page and presses Pay; the page posts payment_form_submit back.",
+        form.url
+    ));
+    let card = card_on_page(browser, &form.url, "4242 4242 4242 4242").await?;
+    tour.say(format!(
+        "The page sent back credentials for {}.",
+        card.title()
+    ));
+    let paid = paid(
+        p.checkout(&form)
+            .credentials(Credentials::Web(card))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?,
+    )?;
+    tour.say(format!(
+        "✓ Paid {} through the provider's page.",
+        paid.total
+    ));
+
+    let form = card_form(
+        p.get_payment_form(&InvoiceRef::Slug("ebook".to_owned()))
+            .await
+            .map_err(|e| e.to_string())?,
+    )?;
+    let card = card_on_page(browser, &form.url, "4000 0027 6000 3184").await?;
+    let Outcome::VerificationNeeded(verification) = p
+        .checkout(&form)
+        .credentials(Credentials::Web(card))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Err("the 3-D Secure card went through without verification".to_owned());
+    };
+    let url = verification.url.clone();
+    tour.say(format!(
+        "Another card on the same page needs 3-D Secure: the bank's page ({url}) opens in the \
+         browser and the demo presses Confirm there."
+    ));
+    let page = browser
+        .open_verification(&url)
+        .await
+        .map_err(|e| e.to_string())?;
+    click(page.page(), "#confirm").await?;
+    let verified = page
+        .wait(p, verification, Duration::from_secs(30))
+        .await
+        .map_err(|e| e.to_string())?;
+    tour.say(format!(
+        "✓ Confirmed in the browser and paid {}.",
+        verified.total
+    ));
+    Ok(json!({
+        "payment_page": form.url,
+        "paid": out::amount_json(&paid.total),
+        "verification_url": url,
+        "verified": out::amount_json(&verified.total),
     }))
 }

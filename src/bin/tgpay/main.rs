@@ -168,6 +168,8 @@ pub enum Failure {
     Failed(String),
     /// Exit 3: a payment may have gone through.
     Ambiguous(tgpay::Error),
+    /// Exit 3, with its own message.
+    AmbiguousText(String),
 }
 
 impl Failure {
@@ -175,13 +177,13 @@ impl Failure {
         match self {
             Failure::BadInput(_) => 2,
             Failure::Refused(_) | Failure::Failed(_) => 1,
-            Failure::Ambiguous(_) => 3,
+            Failure::Ambiguous(_) | Failure::AmbiguousText(_) => 3,
         }
     }
 
     fn message(&self) -> String {
         let text = match self {
-            Failure::BadInput(m) | Failure::Failed(m) => m.clone(),
+            Failure::BadInput(m) | Failure::Failed(m) | Failure::AmbiguousText(m) => m.clone(),
             Failure::Refused(e) | Failure::Ambiguous(e) => e.to_string(),
         };
         text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -192,7 +194,7 @@ impl Failure {
             Failure::BadInput(_) => "bad_input",
             Failure::Refused(_) => "refused",
             Failure::Failed(_) => "failed",
-            Failure::Ambiguous(_) => "ambiguous",
+            Failure::Ambiguous(_) | Failure::AmbiguousText(_) => "ambiguous",
         }
     }
 }
@@ -226,7 +228,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,chromiumoxide=off")),
         )
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -83,6 +83,12 @@ pub struct PayArgs {
     /// Pay in Telegram Stars.
     #[arg(long, group = "how")]
     pub stars: bool,
+    /// Pay on the provider's own payment page, in a Chromium window (3-D Secure too).
+    #[arg(long, group = "how")]
+    pub browser: bool,
+    /// With --browser: no window (for scripts); the page is driven by whatever the page does.
+    #[arg(long, requires = "browser")]
+    pub headless: bool,
     /// Save the new card for later purchases (when the form allows it).
     #[arg(long)]
     pub save_card: bool,
@@ -210,6 +216,7 @@ pub async fn form(out: &Out, invoice: &[String], opts: &ConnectOpts) -> CmdResul
 
 /// How the user chose to pay.
 enum How {
+    Browser,
     Card,
     StripeToken(String),
     Web(WebCredentials),
@@ -218,7 +225,10 @@ enum How {
 }
 
 fn how(args: &PayArgs) -> Result<Option<How>, Failure> {
-    Ok(if args.card {
+    Ok(if args.browser {
+        tgpay::browser::find_chromium().map_err(|e| Failure::BadInput(e.to_string()))?;
+        Some(How::Browser)
+    } else if args.card {
         Some(How::Card)
     } else if let Some(token) = &args.stripe_token {
         Some(How::StripeToken(token.clone()))
@@ -295,8 +305,8 @@ pub async fn pay(out: &Out, args: &PayArgs) -> CmdResult {
                 Some(how) => how,
                 None => {
                     return Err(Failure::BadInput(
-                        "choose how to pay: --card, --stripe-token, --web-credentials or \
-                         --saved-card"
+                        "choose how to pay: --card, --browser, --stripe-token, \
+                         --web-credentials or --saved-card"
                             .to_owned(),
                     ));
                 }
@@ -425,7 +435,34 @@ async fn pay_card(
     }
 
     // Credentials.
+    let mut browser = None;
     let credentials = match how {
+        How::Browser => {
+            let options = if args.headless {
+                tgpay::browser::BrowserOptions::headless()
+            } else {
+                tgpay::browser::BrowserOptions::visible()
+            };
+            out.emit(
+                || format!("\nOpening the payment page in Chromium:\n  {}", form.url),
+                || json!({ "step": "payment_page", "url": form.url }),
+            );
+            let opened = tgpay::browser::WebBrowser::launch(&options)
+                .await
+                .map_err(|e| Failure::BadInput(e.to_string()))?;
+            let card = opened
+                .collect_credentials(&form.url, Duration::from_secs(args.verify_timeout))
+                .await;
+            let card = match card {
+                Ok(card) => card,
+                Err(e) => {
+                    opened.close().await;
+                    return Err(Failure::Failed(format!("{e}; nothing was paid")));
+                }
+            };
+            browser = Some(opened);
+            Credentials::Web(card)
+        }
         How::Card => {
             let requirements = form
                 .native_provider
@@ -474,12 +511,51 @@ async fn pay_card(
         || json!({ "step": "total", "total": out::amount_json(&total) }),
     );
     if !secrets::confirm(&format!("Pay {total}?"), args.yes)? {
+        if let Some(browser) = browser {
+            browser.close().await;
+        }
         return Err(Failure::BadInput(
             "not confirmed: nothing was paid".to_owned(),
         ));
     }
-    let outcome = checkout.send().await?;
-    finish(out, conn, outcome, args).await
+    let outcome = checkout.send().await;
+    match (outcome, browser) {
+        (Ok(Outcome::VerificationNeeded(verification)), Some(browser)) => {
+            let url = verification.url.clone();
+            out.emit(
+                || format!("\nThe bank asks to confirm the payment (3-D Secure), in the browser:\n  {url}"),
+                || json!({ "step": "verification", "url": url }),
+            );
+            let paid = browser
+                .verify(
+                    &conn.payments,
+                    verification,
+                    Duration::from_secs(args.verify_timeout),
+                )
+                .await;
+            browser.close().await;
+            print_paid(out, conn, &paid.map_err(browser_failure)?).await
+        }
+        (outcome, browser) => {
+            if let Some(browser) = browser {
+                browser.close().await;
+            }
+            finish(out, conn, outcome?, args).await
+        }
+    }
+}
+
+/// A browser failure: a payment error keeps its meaning (refused, ambiguous); an abandoned or
+/// timed-out verification may still complete, so it is ambiguous.
+fn browser_failure(error: tgpay::browser::BrowserError) -> Failure {
+    use tgpay::browser::BrowserError as B;
+    match error {
+        B::Payment(e) => Failure::from(e),
+        e @ (B::Abandoned { .. } | B::VerificationNotShown { .. }) => {
+            Failure::AmbiguousText(e.to_string())
+        }
+        e => Failure::Failed(e.to_string()),
+    }
 }
 
 fn saved_card(form: &CardForm, id: &str) -> Result<SavedCard, Failure> {
