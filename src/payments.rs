@@ -11,9 +11,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use grammers_client::Client;
-use grammers_mtsender::InvocationError;
+use grammers_mtsender::{InvocationError, UpdatesConfiguration};
+use grammers_session::updates::UpdatesLike;
 use grammers_tl_types as tl;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use zeroize::Zeroizing;
 
 use crate::checkout::{
@@ -760,7 +761,15 @@ impl Payments {
                 peer: tl::enums::InputPeer::PeerSelf,
             })
             .await?;
-        let status = StarsStatus::from_tl(&status).ok_or(Error::UnexpectedAnswer {
+        self.stars_status(&status)
+    }
+
+    /// Reads a `payments.starsStatus` and remembers its balance.
+    fn stars_status(
+        &self,
+        status: &tl::enums::payments::StarsStatus,
+    ) -> Result<StarsStatus, Error> {
+        let status = StarsStatus::from_tl(status).ok_or(Error::UnexpectedAnswer {
             what: "a TON balance for a Stars request",
         })?;
         self.state().stars_balance = Some(status.balance.amount);
@@ -810,11 +819,7 @@ impl Payments {
                 limit,
             })
             .await?;
-        let status = StarsStatus::from_tl(&status).ok_or(Error::UnexpectedAnswer {
-            what: "a TON balance for a Stars request",
-        })?;
-        self.state().stars_balance = Some(status.balance.amount);
-        Ok(status)
+        self.stars_status(&status)
     }
 
     // ----- forwarded updates -----
@@ -863,6 +868,25 @@ impl Payments {
                 state.events.push_back((Instant::now(), event));
             }
             self.inner.notify.notify_waiters();
+        }
+    }
+
+    /// Feeds the flow every update of a client whose updates nobody else reads: runs grammers'
+    /// update stream over `updates` (the `updates` receiver of the client's `SenderPool`) and
+    /// passes each update to [`Payments::handle_update`], until the client is dropped. Spawn it.
+    /// Apps that read updates themselves call `handle_update` from their own loop instead.
+    pub async fn follow_updates(&self, updates: mpsc::Receiver<UpdatesLike>) {
+        let Ok(mut stream) = self
+            .inner
+            .client
+            .stream_updates(updates, UpdatesConfiguration::default())
+            .await
+        else {
+            tracing::warn!("cannot follow updates: the update stream did not start");
+            return;
+        };
+        while let Ok(update) = stream.next().await {
+            self.handle_update(&update);
         }
     }
 

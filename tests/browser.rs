@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use grammers_mtsender::UpdatesConfiguration;
 use tgpay::browser::chromiumoxide::Page;
 use tgpay::browser::chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use tgpay::browser::chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
@@ -43,18 +42,8 @@ fn flow(sandbox: &Sandbox, user: i64) -> Flow {
     let mut client = sandbox.client(user).expect("a sandbox user");
     let payments = Payments::new(client.client.clone());
     let updates = client.updates.take().expect("fresh updates");
-    let (forwarded, grammers) = (payments.clone(), client.client.clone());
-    let forwarder = tokio::spawn(async move {
-        let Ok(mut stream) = grammers
-            .stream_updates(updates, UpdatesConfiguration::default())
-            .await
-        else {
-            return;
-        };
-        while let Ok(update) = stream.next().await {
-            forwarded.handle_update(&update);
-        }
-    });
+    let follower = payments.clone();
+    let forwarder = tokio::spawn(async move { follower.follow_updates(updates).await });
     Flow {
         payments,
         _client: client,

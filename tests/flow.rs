@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::http;
-use grammers_mtsender::{ConnectionParams, NoRetries, UpdatesConfiguration};
+use grammers_mtsender::{ConnectionParams, NoRetries};
 use tgpay::checkout::{AmbiguityCause, PaymentKind};
 use tgpay::credentials::{ApplePay, SavedCard, StripeToken};
 use tgpay::error::OrderField;
@@ -41,18 +41,8 @@ fn flow_with(sandbox: &Sandbox, user: i64, params: ConnectionParams) -> Flow {
     let mut client = sandbox.client_with(user, params).expect("a sandbox user");
     let payments = Payments::new(client.client.clone());
     let updates = client.updates.take().expect("fresh updates");
-    let (forwarded, grammers) = (payments.clone(), client.client.clone());
-    let forwarder = tokio::spawn(async move {
-        let Ok(mut stream) = grammers
-            .stream_updates(updates, UpdatesConfiguration::default())
-            .await
-        else {
-            return;
-        };
-        while let Ok(update) = stream.next().await {
-            forwarded.handle_update(&update);
-        }
-    });
+    let follower = payments.clone();
+    let forwarder = tokio::spawn(async move { follower.follow_updates(updates).await });
     Flow {
         payments,
         _client: client,

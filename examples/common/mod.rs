@@ -7,7 +7,7 @@ use std::error::Error;
 use std::sync::Arc;
 
 use grammers_client::Client;
-use grammers_mtsender::{SenderPool, UpdatesConfiguration};
+use grammers_mtsender::SenderPool;
 use tgpay::Payments;
 use tgpay::sandbox::scenario::ALICE;
 use tgpay::sandbox::{Sandbox, Scenario};
@@ -45,21 +45,10 @@ where
     let pool = SenderPool::new(session, api_id);
     let client = Client::new(pool.handle);
     let runner = tokio::spawn(pool.runner.run());
-    let payments = Payments::new(client.clone());
-    // Forward updates: receipts after 3-D Secure and pre-checkout reasons arrive this way.
-    let forwarded = payments.clone();
-    let updates = pool.updates;
-    let forwarder = tokio::spawn(async move {
-        let Ok(mut stream) = client
-            .stream_updates(updates, UpdatesConfiguration::default())
-            .await
-        else {
-            return;
-        };
-        while let Ok(update) = stream.next().await {
-            forwarded.handle_update(&update);
-        }
-    });
+    let payments = Payments::new(client);
+    // Receipts after 3-D Secure and pre-checkout reasons arrive as updates.
+    let follower = payments.clone();
+    let forwarder = tokio::spawn(async move { follower.follow_updates(pool.updates).await });
     (payments, vec![runner, forwarder])
 }
 

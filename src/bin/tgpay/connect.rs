@@ -5,12 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use grammers_client::Client;
-use grammers_mtsender::{SenderPool, UpdatesConfiguration};
-use grammers_session::updates::UpdatesLike;
+use grammers_mtsender::SenderPool;
 use tgpay::Payments;
 use tgpay::sandbox::ConnectionInfo;
 use tgpay::sandbox::handle::{key_from_hex, preshared_session};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::{ConnectOpts, Failure};
@@ -57,24 +55,13 @@ where
     let pool = SenderPool::new(session, api_id);
     let client = Client::new(pool.handle);
     let runner = tokio::spawn(pool.runner.run());
-    let payments = Payments::new(client.clone());
-    let forwarder = tokio::spawn(forward(client.clone(), pool.updates, payments.clone()));
+    let payments = Payments::new(client);
+    let follower = payments.clone();
+    let forwarder = tokio::spawn(async move { follower.follow_updates(pool.updates).await });
     Connection {
         payments,
         sandbox,
         tasks: vec![runner, forwarder],
-    }
-}
-
-async fn forward(client: Client, updates: mpsc::Receiver<UpdatesLike>, payments: Payments) {
-    let Ok(mut stream) = client
-        .stream_updates(updates, UpdatesConfiguration::default())
-        .await
-    else {
-        return;
-    };
-    while let Ok(update) = stream.next().await {
-        payments.handle_update(&update);
     }
 }
 
