@@ -318,6 +318,29 @@ impl Payments {
         StarsCheckout::new(self, form)
     }
 
+    /// A successful `payments.paymentResult`: its updates are fed to the flow and its receipt
+    /// is found among them.
+    fn paid(
+        &self,
+        updates: &tl::enums::Updates,
+        (bot_id, bot): (i64, Option<&crate::form::FormUser>),
+        invoice_ref: &InvoiceRef,
+        total: crate::currency::Amount,
+        kind: PaymentKind,
+    ) -> Paid {
+        self.handle_updates(updates);
+        Paid {
+            receipt: receipt::receipt_from_updates(
+                updates,
+                bot_id,
+                bot_peer(bot),
+                invoice_msg_id(invoice_ref),
+            ),
+            total,
+            kind,
+        }
+    }
+
     pub(crate) async fn send_card_payment(
         &self,
         form: &CardForm,
@@ -352,19 +375,13 @@ impl Payments {
         };
         tracing::info!(form_id = form.form_id, total = %checked.total, "sending card payment");
         match self.inner.client.invoke(&request).await {
-            Ok(tl::enums::payments::PaymentResult::Result(result)) => {
-                self.handle_updates(&result.updates);
-                Ok(Outcome::Paid(Paid {
-                    receipt: receipt::receipt_from_updates(
-                        &result.updates,
-                        form.bot_id,
-                        bot_peer(form.bot.as_ref()),
-                        invoice_msg_id(&form.invoice_ref),
-                    ),
-                    total: checked.total,
-                    kind: PaymentKind::Card,
-                }))
-            }
+            Ok(tl::enums::payments::PaymentResult::Result(result)) => Ok(Outcome::Paid(self.paid(
+                &result.updates,
+                (form.bot_id, form.bot.as_ref()),
+                &form.invoice_ref,
+                checked.total,
+                PaymentKind::Card,
+            ))),
             Ok(tl::enums::payments::PaymentResult::PaymentVerificationNeeded(v)) => {
                 Ok(Outcome::VerificationNeeded(Verification {
                     url: v.url.clone(),
@@ -432,17 +449,13 @@ impl Payments {
                 .await;
             let error = match result {
                 Ok(tl::enums::payments::PaymentResult::Result(result)) => {
-                    self.handle_updates(&result.updates);
-                    return Ok(Outcome::Paid(Paid {
-                        receipt: receipt::receipt_from_updates(
-                            &result.updates,
-                            form.bot_id,
-                            bot_peer(form.bot.as_ref()),
-                            invoice_msg_id(&form.invoice_ref),
-                        ),
-                        total: price,
-                        kind: PaymentKind::Stars,
-                    }));
+                    return Ok(Outcome::Paid(self.paid(
+                        &result.updates,
+                        (form.bot_id, form.bot.as_ref()),
+                        &form.invoice_ref,
+                        price,
+                        PaymentKind::Stars,
+                    )));
                 }
                 Ok(tl::enums::payments::PaymentResult::PaymentVerificationNeeded(_)) => {
                     return Err(Error::UnexpectedAnswer {

@@ -8,48 +8,25 @@
 //! Set `TGPAY_SCREENSHOTS=<dir>` to save screenshots of the sandbox's pages there (the ones in
 //! `docs/` come from `TGPAY_SCREENSHOTS=docs`).
 
+mod common;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
+use common::flow;
 use tgpay::browser::chromiumoxide::Page;
 use tgpay::browser::chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use tgpay::browser::chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use tgpay::browser::chromiumoxide::page::ScreenshotParams;
 use tgpay::browser::{Bridge, BrowserError, BrowserOptions, WebBrowser};
 use tgpay::sandbox::scenario::{ALICE, BOB};
-use tgpay::sandbox::{Sandbox, SandboxClient, Scenario};
+use tgpay::sandbox::{Sandbox, Scenario};
 use tgpay::{Credentials, Error, InvoiceRef, Outcome, PaymentForm, Payments, Reconciled};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// How long a page may take to post in these tests.
 const PAGE_WAIT: Duration = Duration::from_secs(15);
-
-/// A user's `Payments`, with a task forwarding the client's updates to it.
-struct Flow {
-    payments: Payments,
-    _client: SandboxClient,
-    forwarder: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Flow {
-    fn drop(&mut self) {
-        self.forwarder.abort();
-    }
-}
-
-fn flow(sandbox: &Sandbox, user: i64) -> Flow {
-    let mut client = sandbox.client(user).expect("a sandbox user");
-    let payments = Payments::new(client.client.clone());
-    let updates = client.updates.take().expect("fresh updates");
-    let follower = payments.clone();
-    let forwarder = tokio::spawn(async move { follower.follow_updates(updates).await });
-    Flow {
-        payments,
-        _client: client,
-        forwarder,
-    }
-}
 
 async fn sandbox() -> Sandbox {
     Sandbox::start(Scenario::default_world()).await.unwrap()

@@ -6,49 +6,19 @@ mod common;
 
 use std::time::Duration;
 
-use common::http;
+use common::{flow, flow_with, http};
 use grammers_mtsender::{ConnectionParams, NoRetries};
 use tgpay::checkout::{AmbiguityCause, PaymentKind};
 use tgpay::credentials::{ApplePay, SavedCard, StripeToken};
 use tgpay::error::OrderField;
 use tgpay::order::ShippingAddress;
 use tgpay::sandbox::scenario::{ALICE, ALICE_PASSWORD, BOB, FaultSpec, PriceSpec};
-use tgpay::sandbox::{Sandbox, SandboxClient, Scenario};
+use tgpay::sandbox::{Sandbox, Scenario};
 use tgpay::secret::SecretString;
 use tgpay::{
     Credentials, Error, InvoiceRef, OrderInfo, Outcome, PaymentError, PaymentForm, Payments,
     Reconciled, Recovery,
 };
-
-/// A user's `Payments`, with a task forwarding the client's updates to it.
-struct Flow {
-    payments: Payments,
-    _client: SandboxClient,
-    forwarder: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Flow {
-    fn drop(&mut self) {
-        self.forwarder.abort();
-    }
-}
-
-fn flow(sandbox: &Sandbox, user: i64) -> Flow {
-    flow_with(sandbox, user, ConnectionParams::default())
-}
-
-fn flow_with(sandbox: &Sandbox, user: i64, params: ConnectionParams) -> Flow {
-    let mut client = sandbox.client_with(user, params).expect("a sandbox user");
-    let payments = Payments::new(client.client.clone());
-    let updates = client.updates.take().expect("fresh updates");
-    let follower = payments.clone();
-    let forwarder = tokio::spawn(async move { follower.follow_updates(updates).await });
-    Flow {
-        payments,
-        _client: client,
-        forwarder,
-    }
-}
 
 fn no_retries() -> ConnectionParams {
     ConnectionParams {

@@ -191,3 +191,43 @@ pub async fn http(method: &str, url: &str, accept_json: bool) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// A user's `tgpay::Payments`, with a task feeding it the client's updates.
+pub struct Flow {
+    pub payments: tgpay::Payments,
+    _client: tgpay::sandbox::SandboxClient,
+    forwarder: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Flow {
+    fn drop(&mut self) {
+        self.forwarder.abort();
+    }
+}
+
+/// `user`'s flow on `sandbox`, with grammers' default connection parameters.
+pub fn flow(sandbox: &tgpay::sandbox::Sandbox, user: i64) -> Flow {
+    flow_with(
+        sandbox,
+        user,
+        grammers_mtsender::ConnectionParams::default(),
+    )
+}
+
+/// `user`'s flow on `sandbox`, with custom connection parameters (e.g. no retries).
+pub fn flow_with(
+    sandbox: &tgpay::sandbox::Sandbox,
+    user: i64,
+    params: grammers_mtsender::ConnectionParams,
+) -> Flow {
+    let mut client = sandbox.client_with(user, params).expect("a sandbox user");
+    let payments = tgpay::Payments::new(client.client.clone());
+    let updates = client.updates.take().expect("fresh updates");
+    let follower = payments.clone();
+    let forwarder = tokio::spawn(async move { follower.follow_updates(updates).await });
+    Flow {
+        payments,
+        _client: client,
+        forwarder,
+    }
+}
