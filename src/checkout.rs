@@ -7,167 +7,33 @@
 //! total is computed exactly and compared with the spend guard, `save` is refused when the form
 //! does not allow it, a saved card has a valid tmp password.
 //!
-//! # Ambiguous failures
+//! # What `send` answers
 //!
-//! When a payment request fails after it may have reached Telegram (the connection broke, or
-//! Telegram says the form was already submitted — which is what grammers' own re-send after an
-//! I/O error looks like), the checkout returns [`Error::Ambiguous`] with an
-//! [`AmbiguousPayment`]. It never re-sends. [`Payments::reconcile`](crate::Payments::reconcile)
-//! looks for the receipt (and, for Stars, the ledger) and says whether it was paid.
+//! The request is sent exactly once ([`crate::payments`] explains how grammers' retries are kept
+//! out of it), and its answer is classified ([`crate::error::MoneyClass`]):
+//!
+//! - paid ([`Outcome::Paid`]) or a 3-D Secure page ([`Outcome::VerificationNeeded`]);
+//! - rejected before processing ([`Error::Telegram`]): nothing was charged;
+//! - refused after processing (a declined card, the merchant's refusal, too few Stars, an
+//!   expired form): tgpay first looks for a charge of this attempt; none found, the refusal
+//!   ([`Error::Refused`], [`Error::PrecheckoutRejected`], [`Error::InsufficientStars`]) carries
+//!   the attempt and the evidence;
+//! - unknown (no answer, a broken connection, Telegram's internal error, a duplicate
+//!   submission): [`Error::Ambiguous`] with the attempt, unless its receipt is already there.
+//!   Nothing is re-sent; [`Payments::reconcile`](crate::Payments::reconcile) tells later.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use grammers_mtsender::InvocationError;
-use grammers_tl_types as tl;
 
 use crate::credentials::Credentials;
 use crate::currency::Amount;
-use crate::error::{Error, PaymentError};
-use crate::form::{CardForm, FormUser, StarsForm};
-use crate::invoice::InvoiceRef;
+use crate::error::Error;
+use crate::form::{CardForm, StarsForm};
 use crate::order::{ShippingOption, ValidatedOrder};
 use crate::payments::Payments;
-use crate::receipt::ReceiptRef;
 
-/// Card or Stars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentKind {
-    /// Paid through a payment provider (`payments.sendPaymentForm`).
-    Card,
-    /// Paid in Telegram Stars (`payments.sendStarsForm`).
-    Stars,
-}
-
-/// Why a payment's fate is unknown.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum AmbiguityCause {
-    /// The request was sent, then the connection failed before the answer.
-    Transport(InvocationError),
-    /// Telegram said the form was already submitted (`FORM_SUBMIT_DUPLICATE`): an earlier
-    /// attempt — possibly a re-send after an I/O error — may have paid.
-    DuplicateSubmit,
-    /// Telegram failed internally (a 5xx error) while handling the payment.
-    ServerError(PaymentError),
-    /// A 3-D Secure verification was still open when the wait ended.
-    VerificationPending {
-        /// The verification page.
-        url: String,
-    },
-}
-
-impl fmt::Display for AmbiguityCause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AmbiguityCause::Transport(e) => write!(f, "the connection failed after sending ({e})"),
-            AmbiguityCause::DuplicateSubmit => {
-                f.write_str("Telegram says this form was already submitted")
-            }
-            AmbiguityCause::ServerError(e) => write!(f, "Telegram failed internally ({e})"),
-            AmbiguityCause::VerificationPending { url } => {
-                write!(f, "the card's verification at {url} was not finished")
-            }
-        }
-    }
-}
-
-/// A payment that may or may not have gone through. Pass it to
-/// [`Payments::reconcile`](crate::Payments::reconcile); never pay the same invoice again before
-/// it says [`Reconciled::NotPaid`].
-#[derive(Debug)]
-pub struct AmbiguousPayment {
-    /// What was being paid.
-    pub invoice_ref: InvoiceRef,
-    /// The form that was submitted.
-    pub form_id: i64,
-    /// Card or Stars.
-    pub kind: PaymentKind,
-    /// The total that was sent.
-    pub total: Amount,
-    /// The merchant bot (the chat where a receipt would appear).
-    pub bot: Option<FormUser>,
-    /// The bot's id.
-    pub bot_id: i64,
-    /// Unix time (local clock) when the payment was sent.
-    pub started_at: i64,
-    /// Why the outcome is unknown.
-    pub cause: AmbiguityCause,
-}
-
-impl fmt::Display for AmbiguousPayment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the payment of {} for {} may or may not have gone through: {}; call \
-             Payments::reconcile before paying again",
-            self.total, self.invoice_ref, self.cause
-        )
-    }
-}
-
-/// What [`Payments::reconcile`](crate::Payments::reconcile) found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reconciled {
-    /// It was paid: here is the receipt.
-    Paid(Paid),
-    /// No trace of the payment was found. Telegram may still be processing a request that was
-    /// in flight; wait a little and reconcile again before paying again.
-    NotPaid,
-}
-
-/// A successful payment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Paid {
-    /// Where the receipt is.
-    pub receipt: ReceiptRef,
-    /// The total paid.
-    pub total: Amount,
-    /// Card or Stars.
-    pub kind: PaymentKind,
-}
-
-/// A payment waiting for the bank's 3-D Secure check.
-#[derive(Debug)]
-pub struct Verification {
-    /// The page the payer must open to confirm the payment.
-    pub url: String,
-    pub(crate) pending: AmbiguousPayment,
-    pub(crate) sent: std::time::Instant,
-}
-
-impl Verification {
-    /// The payment being verified.
-    pub fn payment(&self) -> &AmbiguousPayment {
-        &self.pending
-    }
-}
-
-/// How a payment request ended.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Paid.
-    Paid(Paid),
-    /// The bank wants 3-D Secure: open [`Verification::url`], then wait with
-    /// [`Payments::wait_for_verification`](crate::Payments::wait_for_verification).
-    VerificationNeeded(Verification),
-}
-
-impl Outcome {
-    /// The payment, if it is complete.
-    pub fn paid(&self) -> Option<&Paid> {
-        match self {
-            Outcome::Paid(paid) => Some(paid),
-            Outcome::VerificationNeeded(_) => None,
-        }
-    }
-}
-
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
+pub use crate::attempt::{
+    AmbiguityCause, AmbiguousPayment, Outcome, Paid, PaymentKind, Reconciled, Verification,
+};
 
 /// Checks the spend guard: `total ≤ max`, in the same currency.
 pub fn check_spend_guard(total: Amount, max: Option<Amount>) -> Result<(), Error> {
@@ -365,9 +231,4 @@ impl<'a> StarsCheckout<'a> {
         check_spend_guard(self.form.price, self.max_total)?;
         self.payments.send_stars_payment(self.form).await
     }
-}
-
-/// The peer of a form's bot, when the form gave its access hash.
-pub(crate) fn bot_peer(bot: Option<&FormUser>) -> Option<tl::enums::InputPeer> {
-    bot.and_then(FormUser::input_peer)
 }

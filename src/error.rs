@@ -45,6 +45,9 @@ pub enum Recovery {
     ContactMerchant,
     /// This client is too old for the request; a newer tgpay (newer layer) is needed.
     UpdateClient,
+    /// Money may have moved: reconcile the pending payment (`Payments::reconcile`) before
+    /// paying again.
+    Reconcile,
     /// Retrying will not help: the request itself is wrong or the outcome is final.
     None,
 }
@@ -61,6 +64,7 @@ impl fmt::Display for Recovery {
             }
             Self::ContactMerchant => f.write_str("contact the merchant"),
             Self::UpdateClient => f.write_str("update the client"),
+            Self::Reconcile => f.write_str("reconcile the payment before paying again"),
             Self::None => f.write_str("retrying will not help"),
         }
     }
@@ -455,6 +459,56 @@ impl PaymentError {
     }
 }
 
+/// How tgpay treats an answer to a money-moving request (`payments.sendPaymentForm`,
+/// `payments.sendStarsForm`): the classification table of README's "Money safety".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MoneyClass {
+    /// Telegram refused the request before processing it (a flood wait, an invalid or expired
+    /// field, a form of the wrong kind, an unregistered key): nothing was charged by it, and it is
+    /// reported as it is.
+    Rejected,
+    /// A refusal that comes out of processing (a declined card, the merchant's pre-checkout
+    /// refusal, too few Stars, an expired form, an invoice already paid) — and that a re-sent or
+    /// concurrent request could also get after an earlier one charged. tgpay checks the ledger
+    /// (the chat with the bot, the Stars history) first: a charge of this attempt makes it
+    /// [`Outcome::Paid`](crate::Outcome::Paid); none, the refusal with its evidence; a failed
+    /// check, [`Error::Ambiguous`].
+    Verified,
+    /// Says nothing about whether the request was processed: a broken connection, no answer, a
+    /// 5xx or negative code (`-503 Timeout`), `FORM_SUBMIT_DUPLICATE`. Reported as
+    /// [`Error::Ambiguous`] with the pending payment (a receipt found at once makes it paid).
+    Ambiguous,
+}
+
+impl PaymentError {
+    /// How this error is treated when it answers a money-moving request.
+    pub fn money_class(&self) -> MoneyClass {
+        if let Self::Invocation(_) = self {
+            return MoneyClass::Ambiguous;
+        }
+        if self.code().is_some_and(|code| code >= 500 || code <= 0) {
+            return MoneyClass::Ambiguous;
+        }
+        match self {
+            Self::FormSubmitDuplicate => MoneyClass::Ambiguous,
+            Self::PaymentFailed
+            | Self::BotPrecheckoutFailed
+            | Self::BotPrecheckoutTimeout
+            | Self::PrecheckoutFailed
+            | Self::BalanceTooLow
+            | Self::FormExpired
+            | Self::InvoiceAlreadyPaid
+            | Self::MediaAlreadyPaid
+            | Self::StargiftUsageLimited
+            | Self::StargiftUserUsageLimited
+            | Self::StargiftAlreadyUpgraded => MoneyClass::Verified,
+            // An error nobody catalogued: assume it may follow processing, and check.
+            Self::Unknown(raw) if raw.code != 420 && raw.code != 401 => MoneyClass::Verified,
+            _ => MoneyClass::Rejected,
+        }
+    }
+}
+
 impl fmt::Display for PaymentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -512,9 +566,32 @@ pub enum Error {
     #[error(transparent)]
     Telegram(#[from] PaymentError),
     /// A payment request may or may not have gone through: the connection failed after it was
-    /// sent, or Telegram said the form was already submitted. Nothing was retried.
+    /// sent, no answer came, Telegram failed internally, or the form was already submitted.
+    /// Nothing was retried; reconcile [`AmbiguousPayment::payment`](crate::AmbiguousPayment)
+    /// before paying again.
     #[error("{0}")]
-    Ambiguous(Box<crate::checkout::AmbiguousPayment>),
+    Ambiguous(Box<crate::attempt::AmbiguousPayment>),
+    /// Telegram refused the payment, and tgpay checked that this attempt charged nothing
+    /// ([`Refusal::evidence`]).
+    #[error("{0}")]
+    Refused(Box<Refusal>),
+    /// An earlier attempt with this form (or of this invoice) is in flight or unresolved: nothing
+    /// was sent. Reconcile it first.
+    #[error(
+        "{payment} is still unresolved: nothing was sent; reconcile it (Payments::reconcile, or \
+         `tgpay reconcile`) before paying again"
+    )]
+    Unresolved {
+        /// The earlier attempt.
+        payment: Box<crate::attempt::PendingPayment>,
+    },
+    /// The journal could not record the attempt: nothing was sent.
+    #[error("the payment journal could not record the payment ({source}): nothing was sent; fix the journal (disk space, permissions) and pay again")]
+    Journal {
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// What Telegram sent is not a valid payment form.
     #[error(transparent)]
     Form(#[from] crate::form::FormError),
@@ -598,18 +675,20 @@ pub enum Error {
         /// The limit.
         max: crate::currency::Amount,
     },
-    /// Not enough Telegram Stars.
-    #[error("the balance is {balance} but the price is {price}: top up at least {shortfall}")]
+    /// Not enough Telegram Stars: nothing was charged.
+    #[error("{}", insufficient_text(balance, price, shortfall))]
     InsufficientStars {
         /// The balance.
         balance: crate::currency::Amount,
         /// The price.
         price: crate::currency::Amount,
-        /// What is missing.
+        /// What is missing (never negative).
         shortfall: crate::currency::Amount,
+        /// The attempt Telegram refused (`BALANCE_TOO_LOW`), if one was sent.
+        payment: Option<Box<crate::attempt::PendingPayment>>,
     },
     /// The price changed since the form was fetched: nothing was charged.
-    #[error("the price changed from {old} to {new}: confirm the new price and pay the new form")]
+    #[error("the price changed from {old} to {new}: nothing was charged; confirm the new price and pay the new form")]
     PriceChanged {
         /// The price in the form that was sent.
         old: crate::currency::Amount,
@@ -617,27 +696,28 @@ pub enum Error {
         new: crate::currency::Amount,
         /// A fresh form at the new price.
         form: Box<crate::form::PaymentForm>,
+        /// The attempt that found out, if one was sent.
+        payment: Option<Box<crate::attempt::PendingPayment>>,
     },
-    /// The merchant refused the order at pre-checkout: nothing was charged.
-    #[error("the merchant refused the order{}: nothing was charged", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    /// The merchant refused the order at pre-checkout, and no charge of the attempt was found.
+    #[error("the merchant refused the order{} ({evidence})", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     PrecheckoutRejected {
-        /// The merchant's reason, if its service notification was seen.
+        /// The merchant's reason, if its service notification was seen while this was the
+        /// account's only payment in flight.
         reason: Option<String>,
+        /// The attempt.
+        payment: Box<crate::attempt::PendingPayment>,
+        /// Why tgpay says nothing was charged.
+        evidence: crate::attempt::Evidence,
     },
-    /// 3-D Secure verification failed: nothing was charged.
-    #[error("the card's verification failed{}: try again or use another card", message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    /// 3-D Secure verification failed (Telegram said so for this attempt's page), and no charge
+    /// of the attempt was found.
+    #[error("the card's verification failed ({message}): nothing was charged; try again or use another card")]
     VerificationFailed {
-        /// What Telegram said, if anything.
-        message: Option<String>,
-    },
-    /// 3-D Secure verification did not finish in time. It may still finish later: call
-    /// `Payments::reconcile` on the verification before paying again.
-    #[error(
-        "the card's verification did not finish in time; it may still complete: check with Payments::reconcile before paying again"
-    )]
-    VerificationTimeout {
-        /// What to check with `Payments::reconcile`.
-        pending: Box<crate::checkout::AmbiguousPayment>,
+        /// What Telegram said.
+        message: String,
+        /// The attempt.
+        payment: Box<crate::attempt::PendingPayment>,
     },
     /// Telegram answered something the flow cannot use.
     #[error("Telegram answered {what}, which this step cannot use")]
@@ -645,6 +725,42 @@ pub enum Error {
         /// What came back.
         what: &'static str,
     },
+}
+
+/// A refusal of a sent payment that tgpay checked: Telegram's answer, the attempt, and why
+/// nothing was charged.
+#[derive(Debug)]
+pub struct Refusal {
+    /// Telegram's answer.
+    pub error: PaymentError,
+    /// The attempt.
+    pub payment: crate::attempt::PendingPayment,
+    /// Why tgpay says nothing was charged.
+    pub evidence: crate::attempt::Evidence,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.error, self.evidence)
+    }
+}
+
+fn insufficient_text(
+    balance: &crate::currency::Amount,
+    price: &crate::currency::Amount,
+    shortfall: &crate::currency::Amount,
+) -> String {
+    if shortfall.minor > 0 {
+        format!(
+            "the balance is {balance} but the price is {price}: nothing was charged; top up at \
+             least {shortfall}"
+        )
+    } else {
+        format!(
+            "Telegram said the balance was too low for {price}; it is {balance} now: nothing was \
+             charged; pay again"
+        )
+    }
 }
 
 fn list_fields(fields: &[OrderField]) -> String {
@@ -660,6 +776,11 @@ impl Error {
     pub fn recovery(&self) -> Recovery {
         match self {
             Error::Telegram(e) => e.recovery(),
+            Error::Ambiguous(_) | Error::Unresolved { .. } => Recovery::Reconcile,
+            Error::Refused(refusal) => refusal.error.recovery(),
+            Error::Credentials(crate::credentials::CredentialsError::TmpPasswordRequired { .. }) => {
+                Recovery::ReenterPassword
+            }
             Error::WrongPassword { .. } => Recovery::ReenterPassword,
             Error::InsufficientStars { .. } => Recovery::TopUpStars,
             Error::PriceChanged { .. } => Recovery::RefetchForm,
@@ -676,12 +797,35 @@ impl Error {
     }
 
     /// Whether money may have moved and [`Payments::reconcile`](crate::Payments::reconcile)
-    /// must be asked before paying again.
+    /// must be asked before paying again (also when an earlier attempt is unresolved).
     pub fn is_ambiguous(&self) -> bool {
-        matches!(
-            self,
-            Error::Ambiguous(_) | Error::VerificationTimeout { .. }
-        )
+        matches!(self, Error::Ambiguous(_) | Error::Unresolved { .. })
+    }
+
+    /// The attempt this error is about, when a payment request was sent (or an unresolved one
+    /// stopped this one): what to give [`Payments::reconcile`](crate::Payments::reconcile), or
+    /// the record of a refusal.
+    pub fn payment(&self) -> Option<&crate::attempt::PendingPayment> {
+        match self {
+            Error::Ambiguous(a) => Some(&a.payment),
+            Error::Refused(r) => Some(&r.payment),
+            Error::Unresolved { payment }
+            | Error::PrecheckoutRejected { payment, .. }
+            | Error::VerificationFailed { payment, .. } => Some(payment),
+            Error::InsufficientStars { payment, .. } | Error::PriceChanged { payment, .. } => {
+                payment.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether nothing was charged by the step that failed: the opposite of
+    /// [`Error::is_ambiguous`]. Every other error has evidence: a local check stopped the
+    /// payment before sending, Telegram rejected the request before processing it
+    /// ([`MoneyClass::Rejected`]; the money path reports its other errors as ambiguous or
+    /// checked refusals), or tgpay checked a refusal against the ledger.
+    pub fn is_not_charged(&self) -> bool {
+        !self.is_ambiguous()
     }
 }
 

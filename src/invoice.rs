@@ -211,6 +211,31 @@ impl From<enums::InputInvoice> for InvoiceRef {
     }
 }
 
+/// Written as `{"link": <Display>, "tl": <hex of the InputInvoice>}`; read back from `tl`
+/// (exact for every kind of invoice; `link` is for people reading a journal).
+impl serde::Serialize for InvoiceRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut state = s.serialize_struct("InvoiceRef", 2)?;
+        state.serialize_field("link", &self.to_string())?;
+        state.serialize_field("tl", &hex::encode(self.to_input_invoice().to_bytes()))?;
+        state.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InvoiceRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Written {
+            tl: String,
+        }
+        let written = Written::deserialize(d)?;
+        crate::tl_serde::hex::decode::<enums::InputInvoice>(&written.tl)
+            .map(InvoiceRef::from)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A canonical form: `https://t.me/$<slug>` (`tg://invoice?slug=<slug>` when the slug holds a
 /// `/`, which the path form cannot carry), `message 123 in user 42`, `https://t.me/+<hash>`, or
 /// `input invoice #65f00ce3` (the constructor id) for the rest. Slug links read back with

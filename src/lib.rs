@@ -92,6 +92,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod attempt;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod card;
@@ -102,6 +103,7 @@ pub mod currency;
 pub mod error;
 pub mod form;
 pub mod invoice;
+pub mod journal;
 pub mod order;
 pub mod payments;
 pub mod receipt;
@@ -112,12 +114,14 @@ pub mod session;
 pub mod srp;
 pub mod stars;
 pub mod tl;
+mod tl_serde;
 #[cfg(feature = "stripe")]
 pub mod tokenize;
 
-pub use checkout::{
-    AmbiguousPayment, Checkout, Outcome, Paid, Reconciled, StarsCheckout, Verification,
+pub use attempt::{
+    AmbiguousPayment, Evidence, Outcome, Paid, PendingPayment, Reconciled, Verification,
 };
+pub use checkout::{Checkout, StarsCheckout};
 pub use credentials::Credentials;
 pub use currency::{Amount, Currency};
 pub use error::{Error, PaymentError, Recovery};

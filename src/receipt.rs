@@ -30,11 +30,12 @@ pub struct PaymentSent {
 }
 
 /// Where a paid invoice's receipt is.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReceiptRef {
     /// The merchant bot (the chat the receipt is in).
     pub bot_id: i64,
-    /// The chat as an input peer, when its access hash is known.
+    /// The chat as an input peer, when its access hash is known (serialized as TL hex).
+    #[serde(with = "crate::tl_serde::hex_opt")]
     pub peer: Option<tl::enums::InputPeer>,
     /// The receipt message (`messageActionPaymentSent`), if seen.
     pub receipt_msg_id: Option<i32>,

@@ -655,15 +655,8 @@ fn check_url(url: &str) -> Result<(), BrowserError> {
 
 /// The pending payment behind a verification.
 fn pending_of(verification: &Verification) -> AmbiguousPayment {
-    let payment = verification.payment();
     AmbiguousPayment {
-        invoice_ref: payment.invoice_ref.clone(),
-        form_id: payment.form_id,
-        kind: payment.kind,
-        total: payment.total,
-        bot: payment.bot.clone(),
-        bot_id: payment.bot_id,
-        started_at: payment.started_at,
+        payment: verification.payment.clone(),
         cause: AmbiguityCause::VerificationPending {
             url: verification.url.clone(),
         },
@@ -867,7 +860,7 @@ impl VerificationPage {
         timeout: Duration,
     ) -> Result<Paid, BrowserError> {
         let pending = pending_of(&verification);
-        let outcome = payments.wait_for_verification(verification, timeout);
+        let outcome = payments.wait_for_verification(&verification, timeout);
         tokio::pin!(outcome);
         let result = tokio::select! {
             result = &mut outcome => result.map_err(BrowserError::from),

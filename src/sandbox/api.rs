@@ -20,6 +20,8 @@ pub enum Answer {
     Error(RpcFail),
     /// The request was processed, but the connection must close without answering.
     DropConnection,
+    /// The request was processed; its answer goes out after this long.
+    Delayed(std::time::Duration, Box<Answer>),
 }
 
 /// The API methods the sandbox implements, by TL name.
@@ -147,6 +149,13 @@ fn run_counted(
     let pushes = w.take_pushes();
     let answer = match (fault, result) {
         (Some(FaultAction::DropAfter), _) => Answer::DropConnection,
+        (Some(FaultAction::ErrorAfter(e)), _) => Answer::Error(e),
+        (Some(FaultAction::Delay(after)), Ok(bytes)) => {
+            Answer::Delayed(after, Box::new(Answer::Result(bytes)))
+        }
+        (Some(FaultAction::Delay(after)), Err(e)) => {
+            Answer::Delayed(after, Box::new(Answer::Error(e)))
+        }
         (_, Ok(bytes)) => Answer::Result(bytes),
         (_, Err(e)) => Answer::Error(e),
     };

@@ -4,7 +4,7 @@ use std::net::{SocketAddr, SocketAddrV6};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use grammers_client::Client;
-use grammers_mtsender::{ConnectionParams, SenderPool};
+use grammers_mtsender::{ConnectionParams, SenderPool, SenderPoolFatHandle};
 use grammers_session::storages::MemorySession;
 use grammers_session::types::DcOption;
 use grammers_session::updates::UpdatesLike;
@@ -194,6 +194,9 @@ pub struct TestCards {
 pub struct SandboxClient {
     /// The client: authorized when made for a user, not yet when made on a guest key.
     pub client: Client,
+    /// The sender pool's handle, to build [`Payments`](crate::Payments) over (see
+    /// [`SandboxClient::payments`]).
+    pub handle: SenderPoolFatHandle,
     /// The raw updates the server pushes, for `Client::stream_updates` (taken once).
     pub updates: Option<mpsc::Receiver<UpdatesLike>>,
     runner: JoinHandle<()>,
@@ -222,13 +225,24 @@ impl SandboxClient {
         S::Error: std::error::Error + Send + Sync + 'static,
     {
         let pool = SenderPool::with_configuration(session, API_ID, params);
-        let client = Client::new(pool.handle);
+        let client = Client::new(pool.handle.clone());
         let runner = tokio::spawn(pool.runner.run());
         Self {
             client,
+            handle: pool.handle,
             updates: Some(pool.updates),
             runner,
         }
+    }
+
+    /// The payment flow over this client's pool, with the default configuration.
+    pub fn payments(&self) -> crate::Payments {
+        crate::Payments::new(&self.handle)
+    }
+
+    /// The payment flow over this client's pool, with `config`.
+    pub fn payments_with(&self, config: crate::PaymentsConfig) -> crate::Payments {
+        crate::Payments::with_config(&self.handle, config)
     }
 }
 
@@ -267,17 +281,25 @@ impl Handler for WorldHandler {
         match dispatched {
             Some((answer, pushes)) => {
                 deliver(ctx.hub(), pushes);
-                match answer {
-                    Answer::Result(bytes) => Reply::Result(bytes),
-                    Answer::Error(e) => Reply::Error {
-                        code: e.code,
-                        message: e.message,
-                    },
-                    Answer::DropConnection => Reply::DropConnection,
-                }
+                reply_of(answer)
             }
             None => Reply::method_invalid(request),
         }
+    }
+}
+
+fn reply_of(answer: Answer) -> Reply {
+    match answer {
+        Answer::Result(bytes) => Reply::Result(bytes),
+        Answer::Error(e) => Reply::Error {
+            code: e.code,
+            message: e.message,
+        },
+        Answer::DropConnection => Reply::DropConnection,
+        Answer::Delayed(after, answer) => Reply::Delayed {
+            after,
+            reply: Box::new(reply_of(*answer)),
+        },
     }
 }
 
@@ -355,6 +377,27 @@ pub fn preshared_session(
             ipv4: v4,
             ipv6: SocketAddrV6::new(v4.ip().to_ipv6_mapped(), v4.port(), 0, 0),
             auth_key: Some(*key.expose_secret()),
+        },
+    );
+    Ok(data)
+}
+
+/// [`preshared_session`] for the key of user `user_id`, which the session then knows as its
+/// logged-in user (as a session does after a login).
+pub fn preshared_user_session(
+    dc_id: i32,
+    addr: SocketAddr,
+    key: &AuthKey,
+    user_id: i64,
+) -> Result<SessionData, SandboxError> {
+    let mut data = preshared_session(dc_id, addr, key)?;
+    data.peer_infos.insert(
+        grammers_session::types::PeerId::self_user(),
+        grammers_session::types::PeerInfo::User {
+            id: user_id,
+            auth: None,
+            bot: Some(false),
+            is_self: Some(true),
         },
     );
     Ok(data)
@@ -500,9 +543,10 @@ impl Sandbox {
             .ok_or(SandboxError::UnknownUser(id))
     }
 
-    /// A grammers session for a user, pointed at this sandbox with the user's key.
+    /// A grammers session for a user, pointed at this sandbox with the user's key, knowing
+    /// who it is logged in as.
     pub fn session_data(&self, user: i64) -> Result<SessionData, SandboxError> {
-        preshared_session(DC_ID, self.addr(), &self.user(user)?.auth_key)
+        preshared_user_session(DC_ID, self.addr(), &self.user(user)?.auth_key, user)
     }
 
     /// The guest keys: pre-shared keys bound to no user. A client on one is not authorized

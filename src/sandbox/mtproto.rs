@@ -96,6 +96,15 @@ impl OutMsg {
             response: false,
         }
     }
+
+    /// A whole `rpc_result` sent late (a delayed answer).
+    pub(crate) fn late_result(body: Vec<u8>) -> Self {
+        Self {
+            body,
+            content_related: true,
+            response: true,
+        }
+    }
 }
 
 /// Per-connection state the message processing reads and changes.
@@ -648,6 +657,29 @@ impl Run<'_> {
             );
             return Err(Stop::Drop);
         }
+        if let Reply::Delayed { after, reply } = reply {
+            let body = match *reply {
+                Reply::Result(bytes) => Some(rpc_result_body(item.msg_id, bytes)),
+                Reply::Error { code, message } => Some(rpc_result_body(
+                    item.msg_id,
+                    tl::enums::RpcError::Error(tl::types::RpcError {
+                        error_code: code,
+                        error_message: message,
+                    })
+                    .to_bytes(),
+                )),
+                Reply::DropConnection | Reply::Delayed { .. } => None,
+            };
+            if let Some(body) = body {
+                let tx = self.conn.push_tx.clone();
+                let push = super::transport::Push::late_result(self.session_id, body);
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = tx.send(push).await;
+                });
+            }
+            return Ok(());
+        }
         self.answer(item.msg_id, reply);
         Ok(())
     }
@@ -662,9 +694,18 @@ impl Run<'_> {
                 });
                 self.rpc_result(req_msg_id, error.to_bytes());
             }
-            Reply::DropConnection => {}
+            Reply::DropConnection | Reply::Delayed { .. } => {}
         }
     }
+}
+
+/// The body of an `rpc_result` for `req_msg_id` (not gzip-packed).
+fn rpc_result_body(req_msg_id: i64, result: Vec<u8>) -> Vec<u8> {
+    let mut body = Vec::with_capacity(12 + result.len());
+    RPC_RESULT.serialize(&mut body);
+    req_msg_id.serialize(&mut body);
+    body.extend_from_slice(&result);
+    body
 }
 
 /// The rest of a buffer, unparsed: the `query:!X` of the `invoke*` wrappers.

@@ -130,6 +130,14 @@ pub enum Reply {
     /// The query was processed, but the connection is closed without an answer — nothing of
     /// the packet that carried it is sent. The client cannot tell whether it succeeded.
     DropConnection,
+    /// The query was processed; `reply` is sent after `after`, on the same connection, if it is
+    /// still open then (the connection goes on serving meanwhile).
+    Delayed {
+        /// How long to hold the answer.
+        after: std::time::Duration,
+        /// The answer (a nested `Delayed` or `DropConnection` is sent as nothing).
+        reply: Box<Reply>,
+    },
 }
 
 impl Reply {

@@ -77,6 +77,16 @@ pub struct Scenario {
     /// [`DEFAULT_LOGIN_CODE`] unless the scenario sets one.
     #[serde(default = "default_login_code")]
     pub login_code: String,
+    /// How long a payment form stays valid, in seconds (Telegram: 600).
+    #[serde(default = "default_lifetime")]
+    pub form_lifetime_secs: u64,
+    /// How long a 3-D Secure verification stays open, in seconds (600).
+    #[serde(default = "default_lifetime")]
+    pub verification_lifetime_secs: u64,
+}
+
+fn default_lifetime() -> u64 {
+    600
 }
 
 /// A scripted failure of the next calls of a method.
@@ -95,6 +105,16 @@ pub struct Scenario {
 /// [[faults]]
 /// method = "payments.sendPaymentForm"
 /// drop_unprocessed = true    # close without processing (the request is lost)
+///
+/// [[faults]]
+/// method = "payments.sendStarsForm"
+/// error = "Timeout"
+/// code = -503
+/// after_processing = true    # process the call (charge), then answer with the error
+///
+/// [[faults]]
+/// method = "messages.getHistory"
+/// delay_ms = 5000            # process the call, answer only after 5 s
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +138,12 @@ pub struct FaultSpec {
     /// charge: the request was lost).
     #[serde(default)]
     pub drop_unprocessed: bool,
+    /// With `error`: run the call first (charge), then answer with the error.
+    #[serde(default)]
+    pub after_processing: bool,
+    /// Run the call, and answer only after this many milliseconds (the connection stays open).
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
     /// How many calls are affected.
     #[serde(default = "one")]
     pub times: u32,
@@ -486,24 +512,44 @@ impl Scenario {
                 fault.error.is_some(),
                 fault.drop_connection,
                 fault.drop_unprocessed,
+                fault.delay_ms.is_some(),
             ];
             if actions.iter().filter(|a| **a).count() != 1 {
                 return invalid(format!(
-                    "fault on {}: give exactly one of `error`, `drop_connection = true` or \
-                     `drop_unprocessed = true`",
+                    "fault on {}: give exactly one of `error`, `drop_connection = true`, \
+                     `drop_unprocessed = true` or `delay_ms`",
+                    fault.method
+                ));
+            }
+            if fault.after_processing && fault.error.is_none() {
+                return invalid(format!(
+                    "fault on {}: `after_processing` goes with `error`",
                     fault.method
                 ));
             }
             if fault.error.as_deref().is_some_and(|e| {
                 e.is_empty()
-                    || !e
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                    || e.len() > 128
+                    || !e.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
             }) {
                 return invalid(format!(
-                    "fault on {}: `error` must be an RPC error name like FORM_EXPIRED",
+                    "fault on {}: `error` must be an RPC error name like FORM_EXPIRED or Timeout",
                     fault.method
                 ));
+            }
+            if fault.delay_ms.is_some_and(|ms| ms > 3_600_000) {
+                return invalid(format!(
+                    "fault on {}: `delay_ms` is at most 3600000 (an hour)",
+                    fault.method
+                ));
+            }
+        }
+        for (name, secs) in [
+            ("form_lifetime_secs", self.form_lifetime_secs),
+            ("verification_lifetime_secs", self.verification_lifetime_secs),
+        ] {
+            if !(1..=86_400).contains(&secs) {
+                return invalid(format!("{name} must be between 1 and 86400 seconds"));
             }
         }
         if self.login_code.is_empty() || !self.login_code.bytes().all(|b| b.is_ascii_digit()) {
@@ -742,6 +788,8 @@ impl Scenario {
             stars_topup_options: default_topup_options(),
             faults: Vec::new(),
             login_code: default_login_code(),
+            form_lifetime_secs: default_lifetime(),
+            verification_lifetime_secs: default_lifetime(),
         }
     }
 }

@@ -245,6 +245,35 @@ pub(crate) const NOTIFY_PRECHECKOUT_FAILED: &str = "PAYMENT_PRECHECKOUT_FAILED";
 /// `updateServiceNotification.type` of a failed 3-D Secure verification.
 pub(crate) const NOTIFY_VERIFICATION_FAILED: &str = "PAYMENT_VERIFICATION_FAILED";
 
+/// A popup service notification whose text ends with `url`, also linked as a text-URL entity.
+pub(crate) fn service_notification_linking(
+    kind: &str,
+    text: &str,
+    url: &str,
+    date: i32,
+) -> tl::enums::Update {
+    let message = format!("{text} {url}");
+    let offset = text.encode_utf16().count() + 1;
+    let length = url.encode_utf16().count();
+    tl::types::UpdateServiceNotification {
+        popup: true,
+        invert_media: false,
+        inbox_date: Some(date),
+        r#type: kind.to_owned(),
+        message,
+        media: tl::enums::MessageMedia::Empty,
+        entities: vec![
+            tl::types::MessageEntityTextUrl {
+                offset: i32::try_from(offset).unwrap_or(i32::MAX),
+                length: i32::try_from(length).unwrap_or(i32::MAX),
+                url: url.to_owned(),
+            }
+            .into(),
+        ],
+    }
+    .into()
+}
+
 /// A popup service notification (`updateServiceNotification`) of the given type.
 pub(crate) fn service_notification(kind: &str, message: String, date: i32) -> tl::enums::Update {
     tl::types::UpdateServiceNotification {

@@ -82,6 +82,19 @@ pub enum ServerError {
 pub(crate) struct Push {
     session_id: i64,
     body: Arc<Vec<u8>>,
+    /// A late `rpc_result` for the session rather than updates.
+    response: bool,
+}
+
+impl Push {
+    /// A late `rpc_result` (its whole body) for `session_id` on this connection.
+    pub(crate) fn late_result(session_id: i64, body: Vec<u8>) -> Self {
+        Push {
+            session_id,
+            body: Arc::new(body),
+            response: true,
+        }
+    }
 }
 
 struct Subscriber {
@@ -149,6 +162,7 @@ impl UpdatesHub {
             let push = Push {
                 session_id: sub.session_id,
                 body: Arc::clone(&body),
+                response: false,
             };
             match sub.tx.try_send(push) {
                 Ok(()) => delivered += 1,
@@ -820,10 +834,14 @@ impl Connection {
         let Some(key) = self.key.clone() else {
             return;
         };
+        let body = Arc::try_unwrap(push.body).unwrap_or_else(|shared| (*shared).clone());
+        if push.response {
+            self.send(&key, push.session_id, vec![OutMsg::late_result(body)], out);
+            return;
+        }
         if !self.meta.subscribed.contains(&push.session_id) {
             return;
         }
-        let body = Arc::try_unwrap(push.body).unwrap_or_else(|shared| (*shared).clone());
         self.send(&key, push.session_id, vec![OutMsg::update(body)], out);
     }
 }

@@ -21,9 +21,11 @@ use super::scenario::{
 use super::tl_make::{self, MessageView, UserView};
 use crate::srp;
 
-/// How long a payment form stays valid (Telegram: 10 minutes).
+/// How long a payment form stays valid by default (Telegram: 10 minutes); a scenario's
+/// `form_lifetime_secs` changes it.
 pub const FORM_LIFETIME: Duration = Duration::from_secs(600);
-/// How long an unconfirmed 3-D Secure verification stays open.
+/// How long an unconfirmed 3-D Secure verification stays open by default; a scenario's
+/// `verification_lifetime_secs` changes it.
 pub const VERIFICATION_LIFETIME: Duration = Duration::from_secs(600);
 /// Shortest and longest tmp password validity `account.getTmpPassword` accepts, in seconds.
 pub const TMP_PASSWORD_PERIOD: std::ops::RangeInclusive<i32> = 60..=86_400;
@@ -154,10 +156,16 @@ pub struct Fault {
 pub enum FaultAction {
     /// Answer with this RPC error without running the method.
     Error(RpcFail),
+    /// Run the method (e.g. charge), then answer with this RPC error instead of its result
+    /// (Telegram's `-503 Timeout` after the work was done, or what a re-sent request gets).
+    ErrorAfter(RpcFail),
     /// Run the method (e.g. charge), then close the connection without answering.
     DropAfter,
     /// Close the connection without running the method (the request is lost).
     DropBefore,
+    /// Run the method, and send its answer only after this long, on the same connection (a
+    /// client that gave up in the meantime never sees it).
+    Delay(Duration),
 }
 
 /// The state of a 3-D Secure verification.
@@ -357,6 +365,8 @@ pub struct World {
     faults: Vec<Fault>,
     calls: HashMap<(i64, String), u64>,
     clock_offset: i64,
+    form_lifetime: i64,
+    verification_lifetime: i64,
     web_base: String,
     outbox: Vec<Push>,
     serial: u64,
@@ -532,16 +542,23 @@ impl World {
                 .map(|f| Fault {
                     method: f.method.clone(),
                     user: f.user,
-                    action: match &f.error {
-                        Some(e) => FaultAction::Error(RpcFail::new(f.code.unwrap_or(400), e)),
-                        None if f.drop_unprocessed => FaultAction::DropBefore,
-                        None => FaultAction::DropAfter,
+                    action: match (&f.error, f.delay_ms) {
+                        (Some(e), _) if f.after_processing => {
+                            FaultAction::ErrorAfter(RpcFail::new(f.code.unwrap_or(400), e))
+                        }
+                        (Some(e), _) => FaultAction::Error(RpcFail::new(f.code.unwrap_or(400), e)),
+                        (None, Some(ms)) => FaultAction::Delay(Duration::from_millis(ms)),
+                        (None, None) if f.drop_unprocessed => FaultAction::DropBefore,
+                        (None, None) => FaultAction::DropAfter,
                     },
                     times: f.times,
                 })
                 .collect(),
             calls: HashMap::new(),
             clock_offset: 0,
+            form_lifetime: i64::try_from(scenario.form_lifetime_secs).unwrap_or(i64::MAX),
+            verification_lifetime: i64::try_from(scenario.verification_lifetime_secs)
+                .unwrap_or(i64::MAX),
             web_base: web_base.trim_end_matches('/').to_owned(),
             outbox: Vec::new(),
             serial: 0,
@@ -587,6 +604,15 @@ impl World {
     /// Every successful charge, in order.
     pub fn charges(&self) -> &[Charge] {
         &self.charges
+    }
+
+    /// The charges of `user` for the invoice `slug`, in order: the ledger a money test checks.
+    pub fn charges_of(&self, user: i64, slug: &str) -> Vec<Charge> {
+        self.charges
+            .iter()
+            .filter(|c| c.user == user && c.invoice_slug == slug)
+            .cloned()
+            .collect()
     }
 
     /// How many times `user` called `method` (TL name, e.g. `account.getTmpPassword`).
@@ -719,7 +745,7 @@ impl World {
         let form = self.forms.get(&form_id)?;
         let invoice = self.invoices.get(form.key.invoice)?;
         let merchant = self.merchants.get(&invoice.spec.merchant)?;
-        let expired = self.now() - form.created > FORM_LIFETIME.as_secs() as i64;
+        let expired = self.now() - form.created > self.form_lifetime;
         let state = match form.state {
             FormState::Verifying(_) => GatewayState::Verifying,
             FormState::Paid => GatewayState::Paid,
@@ -748,7 +774,14 @@ impl World {
             currency: invoice.spec.currency.clone(),
             total_amount: p.order.total,
             credentials_title: p.order.credentials_title.clone(),
-            state: p.state,
+            state: match p.state {
+                VerificationState::Pending
+                    if self.now() - p.created > self.verification_lifetime =>
+                {
+                    VerificationState::Failed
+                }
+                state => state,
+            },
         })
     }
 
@@ -761,7 +794,7 @@ impl World {
         if pending.state != VerificationState::Pending {
             return None;
         }
-        if now - pending.created > VERIFICATION_LIFETIME.as_secs() as i64 {
+        if now - pending.created > self.verification_lifetime {
             pending.state = VerificationState::Failed;
             return None;
         }
@@ -789,10 +822,14 @@ impl World {
         if let Some(form) = self.forms.get_mut(&form_id) {
             form.state = FormState::Closed;
         }
+        // The notification links the verification page it is about, so that a client waiting
+        // on another payment of the same account does not take it for its own.
+        let url = format!("{}/3ds/{token}", self.web_base);
         let updates = tl_make::updates(
-            vec![tl_make::service_notification(
+            vec![tl_make::service_notification_linking(
                 tl_make::NOTIFY_VERIFICATION_FAILED,
-                "Payment failed: the bank could not verify the card (3-D Secure).".to_owned(),
+                "Payment failed: the bank could not verify the card (3-D Secure).",
+                &url,
                 now,
             )],
             Vec::new(),
@@ -810,7 +847,8 @@ impl World {
             return;
         }
         let now = self.now();
-        let fresh = |created: i64| now - created <= FORM_LIFETIME.as_secs() as i64;
+        let lifetime = self.form_lifetime;
+        let fresh = |created: i64| now - created <= lifetime;
         self.forms
             .retain(|_, f| fresh(f.created) || matches!(f.state, FormState::Verifying(_)));
         self.validated.retain(|_, v| fresh(v.created));
@@ -1180,7 +1218,7 @@ impl World {
         if form.key != key {
             return Err(RpcFail::bad("INVOICE_INVALID"));
         }
-        if self.now() - form.created > FORM_LIFETIME.as_secs() as i64 {
+        if self.now() - form.created > self.form_lifetime {
             return Err(RpcFail::bad("FORM_EXPIRED"));
         }
         if form.state != FormState::Open {

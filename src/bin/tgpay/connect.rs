@@ -2,13 +2,14 @@
 //! a session file written by `tgpay login`.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use grammers_client::Client;
 use grammers_mtsender::SenderPool;
 use tgpay::Payments;
+use tgpay::journal::JsonlJournal;
 use tgpay::sandbox::ConnectionInfo;
-use tgpay::sandbox::handle::{key_from_hex, preshared_session};
+use tgpay::sandbox::handle::{key_from_hex, preshared_user_session};
 use tokio::task::JoinHandle;
 
 use crate::{ConnectOpts, Failure};
@@ -21,6 +22,8 @@ pub struct Connection {
     pub payments: Payments,
     /// The sandbox's connection line, when connected to a sandbox.
     pub sandbox: Option<ConnectionInfo>,
+    /// The payment journal's file, when the command keeps one.
+    pub journal: Option<PathBuf>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -52,17 +55,65 @@ where
     S: grammers_session::Session + 'static,
     S::Error: std::error::Error + Send + Sync + 'static,
 {
+    // Payments sends money-moving requests through the pool's raw path: grammers' default
+    // retry policy (which re-sends after an I/O error) never touches them.
     let pool = SenderPool::new(session, api_id);
-    let client = Client::new(pool.handle);
     let runner = tokio::spawn(pool.runner.run());
-    let payments = Payments::new(client);
+    let payments = Payments::new(&pool.handle);
     let follower = payments.clone();
     let forwarder = tokio::spawn(async move { follower.follow_updates(pool.updates).await });
     Connection {
         payments,
         sandbox,
+        journal: None,
         tasks: vec![runner, forwarder],
     }
+}
+
+/// Where the journal is when `--journal` is not given: beside the sandbox's connection file
+/// for a sandbox (one journal per sandbox), else `$XDG_STATE_HOME/tgpay/journal.jsonl` (or
+/// `~/.local/state/tgpay/journal.jsonl`).
+pub fn default_journal(opts: &ConnectOpts) -> Result<PathBuf, Failure> {
+    if let Some(path) = &opts.sandbox {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".journal.jsonl");
+        return Ok(path.with_file_name(name));
+    }
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|d| !d.is_empty())
+                .map(|home| Path::new(&home).join(".local/state"))
+        })
+        .ok_or_else(|| {
+            Failure::BadInput(
+                "no state directory for the payment journal (neither XDG_STATE_HOME nor HOME \
+                 is set): pass --journal FILE"
+                    .to_owned(),
+            )
+        })?;
+    Ok(state.join("tgpay").join("journal.jsonl"))
+}
+
+/// Connects as the options say, with the payment journal (`--journal`, or the default): every
+/// payment is written down before it is sent.
+pub async fn connect_journaled(opts: &ConnectOpts) -> Result<Connection, Failure> {
+    let path = match &opts.journal {
+        Some(path) => path.clone(),
+        None => default_journal(opts)?,
+    };
+    let journal = JsonlJournal::open(&path).map_err(|e| {
+        Failure::BadInput(format!(
+            "cannot open the payment journal {}: {e}; pass --journal FILE",
+            path.display()
+        ))
+    })?;
+    let mut conn = connect(opts).await?;
+    conn.payments = conn.payments.clone().with_journal(Arc::new(journal));
+    conn.journal = Some(path);
+    Ok(conn)
 }
 
 /// Connects as the options say.
@@ -94,7 +145,7 @@ pub async fn connect(opts: &ConnectOpts) -> Result<Connection, Failure> {
         let addr: SocketAddr = format!("{}:{}", info.host, info.port)
             .parse()
             .map_err(|e| Failure::BadInput(format!("the sandbox address is not valid: {e}")))?;
-        let data = preshared_session(info.dc_id, addr, &key)
+        let data = preshared_user_session(info.dc_id, addr, &key, user.id)
             .map_err(|e| Failure::BadInput(e.to_string()))?;
         let session = Arc::new(grammers_session::storages::MemorySession::from(data));
         return Ok(start(session, SANDBOX_API_ID, Some(info)));

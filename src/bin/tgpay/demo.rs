@@ -403,7 +403,7 @@ async fn three_d_secure(tour: &Tour<'_>, sandbox: &Sandbox, bob: &User) -> Resul
         ));
     }
     let paid = p
-        .wait_for_verification(verification, Duration::from_secs(30))
+        .wait_for_verification(&verification, Duration::from_secs(30))
         .await
         .map_err(|e| e.to_string())?;
     let receipt = receipt_of(p, &paid).await?;
@@ -426,7 +426,10 @@ async fn declined(tour: &Tour<'_>, sandbox: &Sandbox, bob: &User) -> Result<Valu
     let credentials = tokenize(sandbox, &form, "4000 0000 0000 0002").await?;
     let charges = sandbox.world().charges().len();
     match p.checkout(&form).credentials(credentials).send().await {
-        Err(e @ Error::Telegram(tgpay::PaymentError::PaymentFailed)) => {
+        Err(Error::Refused(refusal))
+            if matches!(refusal.error, tgpay::PaymentError::PaymentFailed) =>
+        {
+            let e = Error::Refused(refusal);
             tour.say(format!(
                 "Bob tries {} with a card the bank declines.\n✓ Refused: {e}\nNothing was charged \
                  (still {charges} charges in the sandbox).",
@@ -490,9 +493,12 @@ async fn precheckout(tour: &Tour<'_>, _sandbox: &Sandbox, bob: &User) -> Result<
     {
         Err(Error::PrecheckoutRejected {
             reason: Some(reason),
+            evidence,
+            ..
         }) => {
             tour.say(format!(
-                "✓ The merchant said no, with a reason: “{reason}” Nothing was charged."
+                "✓ The merchant said no, with a reason: “{reason}” Nothing was charged: \
+                 {evidence}."
             ));
             Ok(json!({ "reason": reason }))
         }

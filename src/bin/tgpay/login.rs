@@ -23,9 +23,10 @@ pub struct LoginArgs {
     /// The API id (from my.telegram.org).
     #[arg(long, env = "TGPAY_API_ID")]
     pub api_id: Option<i32>,
-    /// The API hash (from my.telegram.org).
-    #[arg(long, env = "TGPAY_API_HASH")]
-    pub api_hash: Option<String>,
+    /// Ask for the API hash (from my.telegram.org) instead of reading TGPAY_API_HASH; it is never
+    /// taken from the command line, where other users could read it.
+    #[arg(long)]
+    pub api_hash: bool,
     /// The phone number (international format); asked for when absent.
     #[arg(long, env = "TGPAY_PHONE")]
     pub phone: Option<String>,
@@ -81,18 +82,18 @@ fn fresh_session(args: &LoginArgs) -> Result<(FileSession, Option<String>), Fail
 
 pub async fn login(out: &Out, args: &LoginArgs) -> CmdResult {
     let sandbox = args.sandbox.is_some();
-    let (api_id, api_hash) = match (args.api_id, args.api_hash.clone()) {
-        (Some(id), Some(hash)) => (id, hash),
-        _ if sandbox => (
-            args.api_id.unwrap_or(4),
-            args.api_hash
-                .clone()
-                .unwrap_or_else(|| "sandbox".to_owned()),
+    let hash_given = args.api_hash || std::env::var_os("TGPAY_API_HASH").is_some();
+    let (api_id, api_hash) = match args.api_id {
+        Some(id) if hash_given => (
+            id,
+            secrets::read("TGPAY_API_HASH", "API hash")?.trim().to_owned(),
         ),
+        _ if sandbox => (args.api_id.unwrap_or(4), "sandbox".to_owned()),
         _ => {
             return Err(Failure::BadInput(
-                "an API id and hash are needed: get them at https://my.telegram.org and pass \
-                 --api-id/--api-hash or set TGPAY_API_ID/TGPAY_API_HASH"
+                "an API id and hash are needed: get them at https://my.telegram.org, pass \
+                 --api-id (or set TGPAY_API_ID) and set TGPAY_API_HASH (or pass --api-hash to be \
+                 asked for it)"
                     .to_owned(),
             ));
         }

@@ -9,6 +9,7 @@ mod demo;
 mod login;
 mod out;
 mod pay;
+mod reconcile;
 mod secrets;
 
 use std::net::SocketAddr;
@@ -55,6 +56,10 @@ pub struct ConnectOpts {
     /// The API id (from my.telegram.org).
     #[arg(long, global = true, env = "TGPAY_API_ID")]
     pub api_id: Option<i32>,
+    /// The payment journal (pay, reconcile): every payment is written there before it is sent.
+    /// Default: beside the --sandbox connection file, else $XDG_STATE_HOME/tgpay/journal.jsonl.
+    #[arg(long, global = true, env = "TGPAY_JOURNAL", value_name = "FILE")]
+    pub journal: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +92,9 @@ enum Command {
     },
     /// Pay an invoice.
     Pay(Box<pay::PayArgs>),
+    /// Find out what became of every unresolved payment in the journal (a payment that was
+    /// interrupted, or whose outcome was ambiguous), and record it.
+    Reconcile(reconcile::ReconcileArgs),
     /// Show the receipt of a payment.
     Receipt {
         /// The chat with the merchant bot (`@username`).
@@ -189,6 +197,14 @@ impl Failure {
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
+    /// The payment attempt the failure is about, if one was sent (or is unresolved).
+    fn payment(&self) -> Option<&tgpay::PendingPayment> {
+        match self {
+            Failure::Refused(e) | Failure::Ambiguous(e) => e.payment(),
+            _ => None,
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Failure::BadInput(_) => "bad_input",
@@ -203,7 +219,7 @@ impl From<tgpay::Error> for Failure {
     fn from(error: tgpay::Error) -> Self {
         use tgpay::Error as E;
         match error {
-            e if e.is_ambiguous() => Failure::Ambiguous(e),
+            e @ (E::Ambiguous(_) | E::Unresolved { .. }) => Failure::Ambiguous(e),
             e @ (E::SpendGuard { .. }
             | E::SpendGuardCurrency { .. }
             | E::OrderIncomplete { .. }
@@ -226,10 +242,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,chromiumoxide=off")),
-        )
+        .with_env_filter(log_filter())
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -245,10 +258,25 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli.command, &out)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            out.failure(failure.kind(), &failure.message());
+            out.failure(failure.kind(), &failure.message(), failure.payment());
             ExitCode::from(failure.code())
         }
     }
+}
+
+/// `RUST_LOG` (default `warn`), with the browser's DevTools traffic always off: at trace level
+/// chromiumoxide logs what the payment page sends (typed card numbers). Only
+/// `TGPAY_LOG_BROWSER_PROTOCOL=1` lets it through, for debugging the relay itself.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    if std::env::var("TGPAY_LOG_BROWSER_PROTOCOL").as_deref() == Ok("1") {
+        return filter;
+    }
+    ["chromiumoxide=off", "chromiumoxide_cdp=off", "tungstenite=off"]
+        .into_iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, EnvFilter::add_directive)
 }
 
 async fn run(command: Command, out: &Out) -> CmdResult {
@@ -262,6 +290,7 @@ async fn run(command: Command, out: &Out) -> CmdResult {
         Command::Login(args) => login::login(out, &args).await,
         Command::Form { invoice, connect } => pay::form(out, &invoice, &connect).await,
         Command::Pay(args) => pay::pay(out, &args).await,
+        Command::Reconcile(args) => reconcile::reconcile(out, &args).await,
         Command::Receipt {
             peer,
             msg_id,

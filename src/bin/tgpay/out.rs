@@ -52,12 +52,24 @@ impl Out {
         }
     }
 
-    /// A failure: one line on stderr, or a JSON object on stdout.
-    pub fn failure(&self, kind: &str, message: &str) {
+    /// A failure: one line on stderr (and what to do about a pending payment), or a JSON
+    /// object on stdout with the pending payment, if any.
+    pub fn failure(&self, kind: &str, message: &str, payment: Option<&tgpay::PendingPayment>) {
         if self.json {
-            line(json!({ "ok": false, "error": { "kind": kind, "message": message } }));
+            let mut error = json!({ "kind": kind, "message": message });
+            if let Some(payment) = payment {
+                error["payment"] = serde_json::to_value(payment).unwrap_or(Value::Null);
+            }
+            line(json!({ "ok": false, "error": error }));
         } else {
             eprintln!("tgpay: {message}");
+            if let Some(payment) = payment.filter(|_| kind == "ambiguous") {
+                eprintln!(
+                    "tgpay: the payment is attempt {} in the journal: run `tgpay reconcile` \
+                     (with the same connection options) before paying again",
+                    payment.id
+                );
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use tgpay::stars::TransactionFilter;
 use tgpay::tl;
 use tgpay::{Amount, Credentials, Currency, InvoiceRef, Outcome, Paid, PaymentForm};
 
-use crate::connect::{Connection, connect};
+use crate::connect::{Connection, connect, connect_journaled};
 use crate::out::{self, Out};
 use crate::{CmdResult, ConnectOpts, Failure, secrets};
 
@@ -71,9 +71,10 @@ pub struct PayArgs {
     /// for, tokenized with the form's provider.
     #[arg(long, group = "how")]
     pub card: bool,
-    /// Pay with a Stripe token (`tok_…`) made elsewhere.
-    #[arg(long, group = "how", value_name = "TOKEN")]
-    pub stripe_token: Option<String>,
+    /// Pay with a Stripe token (`tok_…`) made elsewhere, read from TGPAY_STRIPE_TOKEN or asked
+    /// for (never from the command line, where other users could read it).
+    #[arg(long, group = "how")]
+    pub stripe_token: bool,
     /// Pay with the `payment_form_submit` data a payment page posted (a JSON file).
     #[arg(long, group = "how", value_name = "FILE")]
     pub web_credentials: Option<PathBuf>,
@@ -230,8 +231,9 @@ fn how(args: &PayArgs) -> Result<Option<How>, Failure> {
         Some(How::Browser)
     } else if args.card {
         Some(How::Card)
-    } else if let Some(token) = &args.stripe_token {
-        Some(How::StripeToken(token.clone()))
+    } else if args.stripe_token {
+        let token = secrets::read("TGPAY_STRIPE_TOKEN", "Stripe token")?;
+        Some(How::StripeToken(token.trim().to_owned()))
     } else if let Some(path) = &args.web_credentials {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", path.display())))?;
@@ -281,7 +283,7 @@ pub async fn pay(out: &Out, args: &PayArgs) -> CmdResult {
         parse_invoice(one)?;
     }
     let how = how(args)?;
-    let conn = connect(&args.connect).await?;
+    let conn = connect_journaled(&args.connect).await?;
     let invoice = resolve_invoice(&conn, &args.invoice).await?;
     let form = conn.payments.get_payment_form(&invoice).await?;
     match form {
@@ -629,7 +631,7 @@ async fn finish(out: &Out, conn: &Connection, outcome: Outcome, args: &PayArgs) 
             let spinner = Spinner::start(out, "waiting for the confirmation");
             let result = conn
                 .payments
-                .wait_for_verification(verification, Duration::from_secs(args.verify_timeout))
+                .wait_for_verification(&verification, Duration::from_secs(args.verify_timeout))
                 .await;
             spinner.stop();
             result?

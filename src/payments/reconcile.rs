@@ -1,0 +1,567 @@
+//! Finding out what an attempt did: [`Payments::reconcile`] (one look at the ledger),
+//! [`Payments::reconcile_journal`] (every unresolved attempt of a journal), and
+//! [`Payments::wait_for_verification`] (a 3-D Secure wait that never loses the payment).
+//!
+//! # What reconcile can tell apart
+//!
+//! A receipt counts for an attempt when it is in the chat with the attempt's bot (a
+//! `messageActionPaymentSent`, or the invoice message's `receipt_msg_id`; for Stars, also the
+//! Stars history), is for the same total and currency, is for the same invoice (the same slug for
+//! link invoices; no slug for invoice messages), is dated no earlier than the attempt was sent
+//! (Telegram's clock, within [`PaymentsConfig::clock_tolerance`]), and is not already claimed by
+//! another attempt (in this process, or resolved in the journal).
+//!
+//! Two unresolved attempts that pay the same invoice for the same total from the same account
+//! ([`PendingPayment::looks_like`]) leave receipts that cannot be told apart: as long as fewer
+//! such receipts than such attempts are found, reconcile says
+//! [`UnsettledReason::Indistinguishable`] instead of guessing. A receipt made by another device of
+//! the account for the same invoice and total, after this attempt was sent, cannot be told from
+//! this attempt's.
+//!
+//! "Not paid" needs evidence ([`Evidence`]): Telegram refused the attempt, or the attempt can no
+//! longer go through (its form expired, [`PaymentsConfig::form_lifetime`], or its 3-D Secure
+//! verification, [`PaymentsConfig::verification_lifetime`], plus
+//! [`PaymentsConfig::settle_margin`]), or the bank's check failed for its page. Before then the
+//! answer is [`Reconciled::Unsettled`].
+//!
+//! [`PaymentsConfig::clock_tolerance`]: super::PaymentsConfig::clock_tolerance
+//! [`PaymentsConfig::form_lifetime`]: super::PaymentsConfig::form_lifetime
+//! [`PaymentsConfig::verification_lifetime`]: super::PaymentsConfig::verification_lifetime
+//! [`PaymentsConfig::settle_margin`]: super::PaymentsConfig::settle_margin
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use grammers_tl_types as tl;
+
+use super::{Event, Payments, messages_of, registry};
+use crate::attempt::{
+    AmbiguityCause, AmbiguousPayment, AttemptId, Evidence, Paid, PaymentKind, PendingPayment,
+    Reconciled, Stage, UnsettledReason, Verification,
+};
+use crate::error::Error;
+use crate::invoice::InvoiceRef;
+use crate::journal::{self, Resolution};
+use crate::receipt::{self, ReceiptRef};
+use crate::stars::TransactionFilter;
+
+/// A receipt that may be the attempt's: its message id and date (Telegram's clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Candidate {
+    date: i64,
+    msg_id: i32,
+}
+
+/// What the journal knows, read once per reconcile.
+#[derive(Default)]
+struct JournalView {
+    claimed: HashMap<(i64, i32), AttemptId>,
+    unresolved: Vec<PendingPayment>,
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl Payments {
+    /// Finds out whether an attempt charged, and records the answer (the attempt's receipt is
+    /// claimed; the journal gets the outcome). Never sends anything that moves money; safe to
+    /// call any number of times. See the module docs for what it can tell apart.
+    ///
+    /// ```no_run
+    /// # async fn f(payments: tgpay::Payments, err: tgpay::Error) -> Result<(), tgpay::Error> {
+    /// use tgpay::Reconciled;
+    /// if let Some(payment) = err.payment() {
+    ///     match payments.reconcile(payment).await? {
+    ///         Reconciled::Paid(paid) => println!("paid: {:?}", paid.receipt),
+    ///         Reconciled::NotPaid { evidence } => println!("not charged: {evidence}"),
+    ///         Reconciled::Unsettled { reason, settles_at } => {
+    ///             println!("not known yet ({reason}); ask again at {settles_at:?}")
+    ///         }
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn reconcile(&self, payment: &PendingPayment) -> Result<Reconciled, Error> {
+        let answer = self.look(payment).await?;
+        match &answer {
+            Reconciled::Paid(paid) => {
+                self.record_resolution(payment, &Resolution::Paid(paid.clone()));
+            }
+            Reconciled::NotPaid { evidence } => self.record_resolution(
+                payment,
+                &Resolution::NotPaid {
+                    evidence: evidence.clone(),
+                },
+            ),
+            Reconciled::Unsettled { .. } => {}
+        }
+        Ok(answer)
+    }
+
+    /// Reconciles every unresolved attempt of the journal that belongs to this account (all of
+    /// them when the session does not know its user), oldest first: each with its answer, or
+    /// the error that stopped its check. Without a journal, nothing.
+    pub async fn reconcile_journal(
+        &self,
+    ) -> Result<Vec<(PendingPayment, Result<Reconciled, Error>)>, Error> {
+        let Some(journal) = self.journal() else {
+            return Ok(Vec::new());
+        };
+        let entries = journal
+            .entries()
+            .map_err(|source| Error::Journal { source })?;
+        let account = self.account_id().await;
+        let mut results = Vec::new();
+        for payment in journal::unresolved(&entries) {
+            if account.is_some() && payment.account.is_some() && payment.account != account {
+                continue;
+            }
+            let answer = self.reconcile(&payment).await;
+            results.push((payment, answer));
+        }
+        Ok(results)
+    }
+
+    fn journal_view(&self) -> Result<JournalView, Error> {
+        let Some(journal) = self.journal() else {
+            return Ok(JournalView::default());
+        };
+        let entries = journal
+            .entries()
+            .map_err(|source| Error::Journal { source })?;
+        Ok(JournalView {
+            claimed: journal::claimed_receipts(&entries).into_iter().collect(),
+            unresolved: journal::unresolved(&entries),
+        })
+    }
+
+    /// Who claimed a receipt, if anyone: this process's record, then the journal.
+    fn owner(&self, view: &JournalView, receipt: (i64, i32)) -> Option<AttemptId> {
+        registry::claimed_by(self.inner.account, receipt).or_else(|| view.claimed.get(&receipt).copied())
+    }
+
+    async fn look(&self, payment: &PendingPayment) -> Result<Reconciled, Error> {
+        let config = &self.inner.config;
+        let server_now = self.server_time().await?;
+        let offset = payment
+            .clock_offset
+            .or_else(|| self.clock_offset())
+            .unwrap_or(0);
+        let since = payment.sent_at + offset - secs(config.clock_tolerance);
+        let view = self.journal_view()?;
+        let bot = payment.bot.id;
+        let mine = |owner: Option<AttemptId>| owner.is_none() || owner == Some(payment.id);
+        let mut candidates: Vec<Candidate> = Vec::new();
+
+        // 1. An invoice message knows its receipt; it is paid once.
+        if let InvoiceRef::Message { peer, msg_id } = &payment.invoice {
+            let messages = self.get_messages(peer, *msg_id).await?;
+            let invoice = messages.iter().find_map(|m| match m {
+                tl::enums::Message::Message(m) if m.id == *msg_id => Some(m),
+                _ => None,
+            });
+            if let Some(invoice) = invoice
+                && let Some(receipt_id) =
+                    receipt::paid_invoice_receipt(&tl::enums::Message::Message(invoice.clone()))
+            {
+                let owner = self.owner(&view, (bot, receipt_id));
+                if owner == Some(payment.id) {
+                    return Ok(Reconciled::Paid(self.paid(payment, receipt_id)));
+                }
+                let date = match invoice.edit_date {
+                    Some(date) => i64::from(date),
+                    None => self.message_date(peer, receipt_id).await?.unwrap_or(server_now),
+                };
+                if owner.is_some() || date < since {
+                    return Ok(Reconciled::NotPaid {
+                        evidence: Evidence::PaidOtherwise {
+                            receipt_msg_id: receipt_id,
+                        },
+                    });
+                }
+                candidates.push(Candidate {
+                    date,
+                    msg_id: receipt_id,
+                });
+            }
+        }
+
+        // 2. The receipts in the chat with the bot since the attempt was sent.
+        let chat = self.bot_peer(payment).await;
+        let mut complete = true;
+        match &chat {
+            Some(chat) => {
+                let (found, whole) = self.chat_receipts(chat, payment, since).await?;
+                complete = whole;
+                for sent in found {
+                    if mine(self.owner(&view, (bot, sent.msg_id)))
+                        && !candidates.iter().any(|c| c.msg_id == sent.msg_id)
+                    {
+                        candidates.push(Candidate {
+                            date: i64::from(sent.date),
+                            msg_id: sent.msg_id,
+                        });
+                    }
+                }
+            }
+            None if payment.kind == PaymentKind::Card
+                && !matches!(payment.invoice, InvoiceRef::Message { .. }) =>
+            {
+                return Ok(Reconciled::Unsettled {
+                    reason: UnsettledReason::ChatUnreachable,
+                    settles_at: None,
+                });
+            }
+            None => {}
+        }
+
+        // 3. The Stars history (it names the receipt message).
+        if payment.kind == PaymentKind::Stars {
+            let mut pager = self.stars_transactions(TransactionFilter {
+                outbound: true,
+                ..TransactionFilter::default()
+            });
+            pager.page_size = 100;
+            let mut read = 0usize;
+            while let Some(tx) = pager.next().await? {
+                read += 1;
+                if i64::from(tx.date) < since {
+                    break;
+                }
+                if read > config.history_limit {
+                    complete = false;
+                    break;
+                }
+                let Some(msg_id) = tx.msg_id else { continue };
+                if tx.peer.user_id() == Some(bot)
+                    && tx.amount.amount == -payment.total.minor
+                    && !tx.refund
+                    && !tx.failed
+                    && mine(self.owner(&view, (bot, msg_id)))
+                    && !candidates.iter().any(|c| c.msg_id == msg_id)
+                {
+                    candidates.push(Candidate {
+                        date: i64::from(tx.date),
+                        msg_id,
+                    });
+                }
+            }
+        }
+        candidates.sort();
+
+        if let Some(first) = candidates.first() {
+            // Look-alike attempts that are unresolved and could own one of these receipts.
+            let mut others = registry::look_alikes(self.inner.account, payment);
+            for other in view.unresolved {
+                if other.id != payment.id
+                    && other.looks_like(payment)
+                    && !others.iter().any(|o| o.id == other.id)
+                {
+                    others.push(other);
+                }
+            }
+            let competing = others
+                .iter()
+                .filter(|o| {
+                    let o_since = o.sent_at
+                        + o.clock_offset.unwrap_or(offset)
+                        - secs(config.clock_tolerance);
+                    candidates.iter().any(|c| c.date >= o_since)
+                })
+                .count();
+            if competing == 0 || candidates.len() > competing {
+                return Ok(Reconciled::Paid(self.paid(payment, first.msg_id)));
+            }
+            return Ok(Reconciled::Unsettled {
+                reason: UnsettledReason::Indistinguishable {
+                    attempts: competing + 1,
+                    receipts: candidates.len(),
+                },
+                settles_at: None,
+            });
+        }
+        if !complete {
+            return Ok(Reconciled::Unsettled {
+                reason: UnsettledReason::HistoryTooLong,
+                settles_at: None,
+            });
+        }
+
+        // Nothing found: settled only with evidence.
+        let margin = secs(config.settle_margin);
+        Ok(match &payment.stage {
+            Stage::Refused { error } => Reconciled::NotPaid {
+                evidence: Evidence::Refused {
+                    error: error.clone(),
+                },
+            },
+            Stage::Verifying { url, since: opened } => {
+                let failed = self.state().failed_verifications.get(url).cloned();
+                let expires = opened + offset + secs(config.verification_lifetime) + margin;
+                match failed {
+                    Some(message) => Reconciled::NotPaid {
+                        evidence: Evidence::VerificationFailed { message },
+                    },
+                    None if server_now >= expires => Reconciled::NotPaid {
+                        evidence: Evidence::Expired {
+                            expired_at: expires,
+                        },
+                    },
+                    None => Reconciled::Unsettled {
+                        reason: UnsettledReason::VerificationOpen { url: url.clone() },
+                        settles_at: Some(expires),
+                    },
+                }
+            }
+            Stage::Sending | Stage::Unanswered => {
+                let form_expiry = payment.form_fetched_at + secs(config.form_lifetime);
+                let verification_expiry = match payment.kind {
+                    // A lost answer may have been a 3-D Secure page nobody will confirm.
+                    PaymentKind::Card => payment.sent_at + secs(config.verification_lifetime),
+                    PaymentKind::Stars => i64::MIN,
+                };
+                let expires = form_expiry.max(verification_expiry) + offset + margin;
+                if server_now >= expires {
+                    Reconciled::NotPaid {
+                        evidence: Evidence::Expired {
+                            expired_at: expires,
+                        },
+                    }
+                } else {
+                    Reconciled::Unsettled {
+                        reason: UnsettledReason::MayStillBeProcessed,
+                        settles_at: Some(expires),
+                    }
+                }
+            }
+        })
+    }
+
+    fn paid(&self, payment: &PendingPayment, receipt_msg_id: i32) -> Paid {
+        Paid {
+            receipt: ReceiptRef {
+                bot_id: payment.bot.id,
+                peer: payment.bot.input_peer(),
+                receipt_msg_id: Some(receipt_msg_id),
+                invoice_msg_id: payment.invoice_msg_id(),
+            },
+            total: payment.total,
+            kind: payment.kind,
+            attempt: payment.id,
+        }
+    }
+
+    /// The chat with the attempt's bot: by the access hash the form gave, the invoice message's
+    /// peer, or the bot's username.
+    async fn bot_peer(&self, payment: &PendingPayment) -> Option<tl::enums::InputPeer> {
+        if let Some(peer) = payment.bot.input_peer() {
+            return Some(peer);
+        }
+        if let InvoiceRef::Message {
+            peer: tl::enums::InputPeer::User(u),
+            ..
+        } = &payment.invoice
+            && u.user_id == payment.bot.id
+        {
+            return Some(tl::enums::InputPeer::User(u.clone()));
+        }
+        let username = payment.bot.username.as_deref()?;
+        let resolved = self
+            .invoke(&tl::functions::contacts::ResolveUsername {
+                username: username.to_owned(),
+                referer: None,
+            })
+            .await
+            .ok()?;
+        let tl::enums::contacts::ResolvedPeer::Peer(resolved) = resolved;
+        resolved.users.iter().find_map(|u| match u {
+            tl::enums::User::User(u) if u.id == payment.bot.id => u.access_hash.map(|hash| {
+                tl::types::InputPeerUser {
+                    user_id: u.id,
+                    access_hash: hash,
+                }
+                .into()
+            }),
+            _ => None,
+        })
+    }
+
+    /// The `messageActionPaymentSent`s in `chat` for this attempt's bot, total and invoice,
+    /// dated `since` or later, paging back until older messages (or the history limit); and
+    /// whether the history was read back far enough.
+    async fn chat_receipts(
+        &self,
+        chat: &tl::enums::InputPeer,
+        payment: &PendingPayment,
+        since: i64,
+    ) -> Result<(Vec<receipt::PaymentSent>, bool), Error> {
+        const PAGE: i32 = 100;
+        let limit = self.inner.config.history_limit;
+        let slug = payment.slug();
+        let mut found = Vec::new();
+        let mut offset_id = 0;
+        let mut read = 0usize;
+        loop {
+            let page = self
+                .invoke(&tl::functions::messages::GetHistory {
+                    peer: chat.clone(),
+                    offset_id,
+                    offset_date: 0,
+                    add_offset: 0,
+                    limit: PAGE,
+                    max_id: 0,
+                    min_id: 0,
+                    hash: 0,
+                })
+                .await?;
+            let messages = messages_of(&page);
+            if messages.is_empty() {
+                return Ok((found, true));
+            }
+            let mut oldest = i64::MAX;
+            let mut lowest_id = i32::MAX;
+            for message in messages {
+                let (id, date) = match message {
+                    tl::enums::Message::Message(m) => (m.id, m.date),
+                    tl::enums::Message::Service(m) => (m.id, m.date),
+                    tl::enums::Message::Empty(m) => (m.id, i32::MAX),
+                };
+                lowest_id = lowest_id.min(id);
+                oldest = oldest.min(i64::from(date));
+                if let Some(sent) = receipt::payment_sent(message)
+                    && sent.chat_id == payment.bot.id
+                    && sent.total == payment.total
+                    && i64::from(sent.date) >= since
+                    && sent.invoice_slug.as_deref() == slug
+                {
+                    found.push(sent);
+                }
+            }
+            read += messages.len();
+            if oldest < since || lowest_id <= 1 {
+                return Ok((found, true));
+            }
+            if read >= limit {
+                return Ok((found, false));
+            }
+            offset_id = lowest_id;
+        }
+    }
+
+    pub(super) async fn get_messages(
+        &self,
+        chat: &tl::enums::InputPeer,
+        msg_id: i32,
+    ) -> Result<Vec<tl::enums::Message>, Error> {
+        let ids = vec![tl::types::InputMessageId { id: msg_id }.into()];
+        let messages = match chat {
+            tl::enums::InputPeer::Channel(c) => {
+                self.invoke(&tl::functions::channels::GetMessages {
+                    channel: tl::types::InputChannel {
+                        channel_id: c.channel_id,
+                        access_hash: c.access_hash,
+                    }
+                    .into(),
+                    id: ids,
+                })
+                .await?
+            }
+            _ => {
+                self.invoke(&tl::functions::messages::GetMessages { id: ids })
+                    .await?
+            }
+        };
+        Ok(messages_of(&messages).to_vec())
+    }
+
+    async fn message_date(
+        &self,
+        chat: &tl::enums::InputPeer,
+        msg_id: i32,
+    ) -> Result<Option<i64>, Error> {
+        Ok(self
+            .get_messages(chat, msg_id)
+            .await?
+            .iter()
+            .find_map(|m| match m {
+                tl::enums::Message::Message(m) if m.id == msg_id => Some(i64::from(m.date)),
+                tl::enums::Message::Service(m) if m.id == msg_id => Some(i64::from(m.date)),
+                _ => None,
+            }))
+    }
+
+    /// Waits until a 3-D Secure verification ends: paid (its receipt found, driven by forwarded
+    /// updates and by reconciling every [`PaymentsConfig::poll_interval`]), failed (Telegram said
+    /// so for this very page: [`Error::VerificationFailed`]), or `timeout` passed
+    /// ([`Error::Ambiguous`] with the payment: wait again, or reconcile later). A transient
+    /// error while waiting never ends the wait; the verification can be waited on again.
+    ///
+    /// [`PaymentsConfig::poll_interval`]: super::PaymentsConfig::poll_interval
+    pub async fn wait_for_verification(
+        &self,
+        verification: &Verification,
+        timeout: Duration,
+    ) -> Result<Paid, Error> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let payment = &verification.payment;
+        let start = std::time::Instant::now();
+        let mut seen = 0usize;
+        let mut next_poll = tokio::time::Instant::now();
+        loop {
+            let notified = self.inner.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let news = {
+                let state = self.state();
+                let relevant = state
+                    .events
+                    .iter()
+                    .filter(|(at, e)| {
+                        *at >= start
+                            && match e {
+                                Event::PaymentSent(sent) => sent.chat_id == payment.bot.id,
+                                Event::InvoicePaid => true,
+                                Event::Notification { .. } => true,
+                            }
+                    })
+                    .count();
+                let news = relevant > seen;
+                seen = relevant;
+                news
+            };
+            if news || tokio::time::Instant::now() >= next_poll {
+                next_poll = tokio::time::Instant::now() + self.inner.config.poll_interval;
+                match self.reconcile(payment).await {
+                    Ok(Reconciled::Paid(paid)) => return Ok(paid),
+                    Ok(Reconciled::NotPaid { evidence }) => {
+                        let message = match evidence {
+                            Evidence::VerificationFailed { message } => message,
+                            other => other.to_string(),
+                        };
+                        return Err(Error::VerificationFailed {
+                            message,
+                            payment: Box::new(payment.clone()),
+                        });
+                    }
+                    Ok(Reconciled::Unsettled { .. }) => {}
+                    Err(error) => {
+                        tracing::debug!(%error, attempt = %payment.id, "reconcile failed while waiting; waiting on");
+                    }
+                }
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(next_poll) => {}
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Err(Error::Ambiguous(Box::new(AmbiguousPayment {
+                        payment: payment.clone(),
+                        cause: AmbiguityCause::VerificationPending {
+                            url: verification.url.clone(),
+                        },
+                    })));
+                }
+            }
+        }
+    }
+}

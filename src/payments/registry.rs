@@ -1,0 +1,118 @@
+//! The attempts of an account that this process knows about, shared by every [`Payments`]
+//! over the same authorization (same auth key), and the receipts already matched to an attempt.
+//!
+//! Reconcile reads it to tell an attempt's receipt from a look-alike's: a receipt already
+//! claimed by another attempt is never matched again, and while look-alike attempts are
+//! unresolved their receipts cannot be told apart.
+//!
+//! [`Payments`]: super::Payments
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{LazyLock, Mutex, MutexGuard};
+
+use crate::attempt::{AttemptId, PendingPayment};
+
+/// Identifies an authorization: a hash of the home DC's auth key (never the key itself).
+pub(crate) type AccountKey = u64;
+
+/// How many claimed receipts an account remembers (the oldest are forgotten first).
+const CLAIMED_LIMIT: usize = 65_536;
+
+#[derive(Default)]
+struct Book {
+    /// Unresolved attempts, and whether their request is outstanding right now.
+    attempts: HashMap<AttemptId, (PendingPayment, bool)>,
+    claimed: HashMap<(i64, i32), AttemptId>,
+    claimed_order: VecDeque<(i64, i32)>,
+}
+
+static BOOKS: LazyLock<Mutex<HashMap<AccountKey, Book>>> = LazyLock::new(Default::default);
+
+fn books() -> MutexGuard<'static, HashMap<AccountKey, Book>> {
+    BOOKS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// An unresolved attempt with the same form, or the same invoice message, if any: sending
+/// another one could pay twice.
+pub(crate) fn conflicting(account: AccountKey, payment: &PendingPayment) -> Option<PendingPayment> {
+    let books = books();
+    let book = books.get(&account)?;
+    book.attempts
+        .values()
+        .find(|(other, _)| {
+            other.id != payment.id
+                && (other.form_id == payment.form_id
+                    || (payment.invoice_msg_id().is_some()
+                        && other.invoice_msg_id() == payment.invoice_msg_id()
+                        && other.bot.id == payment.bot.id))
+        })
+        .map(|(other, _)| other.clone())
+}
+
+/// Records an attempt as in flight (its request about to leave).
+pub(crate) fn start(account: AccountKey, payment: &PendingPayment) {
+    books()
+        .entry(account)
+        .or_default()
+        .attempts
+        .insert(payment.id, (payment.clone(), true));
+}
+
+/// Records the attempt's latest state; `outstanding`: its request still awaits an answer.
+pub(crate) fn update(account: AccountKey, payment: &PendingPayment, outstanding: bool) {
+    books()
+        .entry(account)
+        .or_default()
+        .attempts
+        .insert(payment.id, (payment.clone(), outstanding));
+}
+
+/// Forgets a resolved attempt; `receipt` (bot id, receipt message) is claimed by it.
+pub(crate) fn resolve(account: AccountKey, id: AttemptId, receipt: Option<(i64, i32)>) {
+    let mut books = books();
+    let book = books.entry(account).or_default();
+    book.attempts.remove(&id);
+    if let Some(receipt) = receipt {
+        claim_in(book, receipt, id);
+    }
+}
+
+fn claim_in(book: &mut Book, receipt: (i64, i32), id: AttemptId) {
+    if book.claimed.insert(receipt, id).is_none() {
+        book.claimed_order.push_back(receipt);
+        if book.claimed_order.len() > CLAIMED_LIMIT
+            && let Some(old) = book.claimed_order.pop_front()
+        {
+            book.claimed.remove(&old);
+        }
+    }
+}
+
+/// The attempt a receipt already belongs to, if any.
+pub(crate) fn claimed_by(account: AccountKey, receipt: (i64, i32)) -> Option<AttemptId> {
+    books()
+        .get(&account)
+        .and_then(|book| book.claimed.get(&receipt).copied())
+}
+
+/// Unresolved attempts that look like `payment` (see [`PendingPayment::looks_like`]), other
+/// than itself.
+pub(crate) fn look_alikes(account: AccountKey, payment: &PendingPayment) -> Vec<PendingPayment> {
+    books().get(&account).map_or_else(Vec::new, |book| {
+        book.attempts
+            .values()
+            .filter(|(other, _)| other.id != payment.id && other.looks_like(payment))
+            .map(|(other, _)| other.clone())
+            .collect()
+    })
+}
+
+/// How many of the account's attempts await an answer or a 3-D Secure confirmation.
+pub(crate) fn in_flight(account: AccountKey) -> usize {
+    books().get(&account).map_or(0, |book| {
+        book.attempts
+            .values()
+            .filter(|(p, outstanding)| *outstanding || p.verification_url().is_some())
+            .count()
+    })
+}
