@@ -70,7 +70,7 @@ async fn main() -> common::Result<()> {
         Outcome::VerificationNeeded(verification) => {
             println!("Confirm the payment at {}", verification.url);
             payments
-                .wait_for_verification(verification, std::time::Duration::from_secs(300))
+                .wait_for_verification(&verification, std::time::Duration::from_secs(300))
                 .await?
         }
     };

@@ -441,7 +441,10 @@ impl fmt::Display for Evidence {
                 "Telegram refused it ({error}) and no charge of it was found"
             ),
             Evidence::Rejected { error } => {
-                write!(f, "Telegram rejected the request before processing it ({error})")
+                write!(
+                    f,
+                    "Telegram rejected the request before processing it ({error})"
+                )
             }
             Evidence::Expired { expired_at } => write!(
                 f,
@@ -501,9 +504,9 @@ impl fmt::Display for UnsettledReason {
             UnsettledReason::ChatUnreachable => {
                 f.write_str("the chat with the merchant bot cannot be opened to read its receipts")
             }
-            UnsettledReason::HistoryTooLong => {
-                f.write_str("the chat with the merchant bot is too long to read back to the payment")
-            }
+            UnsettledReason::HistoryTooLong => f.write_str(
+                "the chat with the merchant bot is too long to read back to the payment",
+            ),
             UnsettledReason::Indistinguishable { attempts, receipts } => write!(
                 f,
                 "{attempts} unresolved payments look alike and {receipts} receipt(s) were found"

@@ -586,7 +586,9 @@ pub enum Error {
         payment: Box<crate::attempt::PendingPayment>,
     },
     /// The journal could not record the attempt: nothing was sent.
-    #[error("the payment journal could not record the payment ({source}): nothing was sent; fix the journal (disk space, permissions) and pay again")]
+    #[error(
+        "the payment journal could not record the payment ({source}): nothing was sent; fix the journal (disk space, permissions) and pay again"
+    )]
     Journal {
         /// The I/O error.
         #[source]
@@ -688,7 +690,9 @@ pub enum Error {
         payment: Option<Box<crate::attempt::PendingPayment>>,
     },
     /// The price changed since the form was fetched: nothing was charged.
-    #[error("the price changed from {old} to {new}: nothing was charged; confirm the new price and pay the new form")]
+    #[error(
+        "the price changed from {old} to {new}: nothing was charged; confirm the new price and pay the new form"
+    )]
     PriceChanged {
         /// The price in the form that was sent.
         old: crate::currency::Amount,
@@ -712,7 +716,9 @@ pub enum Error {
     },
     /// 3-D Secure verification failed (Telegram said so for this attempt's page), and no charge
     /// of the attempt was found.
-    #[error("the card's verification failed ({message}): nothing was charged; try again or use another card")]
+    #[error(
+        "the card's verification failed ({message}): nothing was charged; try again or use another card"
+    )]
     VerificationFailed {
         /// What Telegram said.
         message: String,
@@ -778,9 +784,9 @@ impl Error {
             Error::Telegram(e) => e.recovery(),
             Error::Ambiguous(_) | Error::Unresolved { .. } => Recovery::Reconcile,
             Error::Refused(refusal) => refusal.error.recovery(),
-            Error::Credentials(crate::credentials::CredentialsError::TmpPasswordRequired { .. }) => {
-                Recovery::ReenterPassword
-            }
+            Error::Credentials(crate::credentials::CredentialsError::TmpPasswordRequired {
+                ..
+            }) => Recovery::ReenterPassword,
             Error::WrongPassword { .. } => Recovery::ReenterPassword,
             Error::InsufficientStars { .. } => Recovery::TopUpStars,
             Error::PriceChanged { .. } => Recovery::RefetchForm,
@@ -796,10 +802,12 @@ impl Error {
         }
     }
 
-    /// Whether money may have moved and [`Payments::reconcile`](crate::Payments::reconcile)
-    /// must be asked before paying again (also when an earlier attempt is unresolved).
+    /// Whether money may have moved by this call and
+    /// [`Payments::reconcile`](crate::Payments::reconcile) must be asked before paying again.
+    /// ([`Error::Unresolved`] sent nothing itself, but its recovery is to reconcile the earlier
+    /// attempt it names.)
     pub fn is_ambiguous(&self) -> bool {
-        matches!(self, Error::Ambiguous(_) | Error::Unresolved { .. })
+        matches!(self, Error::Ambiguous(_))
     }
 
     /// The attempt this error is about, when a payment request was sent (or an unresolved one

@@ -54,7 +54,7 @@
 //!
 //! let sandbox = Sandbox::start(Scenario::default_world()).await?;
 //! let alice = sandbox.client(ALICE)?; // a logged-in grammers client (keep it alive)
-//! let payments = Payments::new(alice.client.clone());
+//! let payments = Payments::new(&alice.handle); // over its sender pool: see `payments`
 //!
 //! let invoice = InvoiceRef::parse("https://t.me/$hoodie")?;
 //! let PaymentForm::Card(form) = payments.get_payment_form(&invoice).await? else {

@@ -19,6 +19,9 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.file);
+        let mut journal = self.file.clone().into_os_string();
+        journal.push(".journal.jsonl");
+        let _ = std::fs::remove_file(journal);
     }
 }
 
@@ -51,7 +54,9 @@ fn tgpay(sb: &Running, user: i64, args: &[&str], env: &[(&str, &str)]) -> Output
         .env_remove("TGPAY_CARD_EXP")
         .env_remove("TGPAY_CARD_CVC")
         .env_remove("TGPAY_PASSWORD")
-        .env_remove("TGPAY_SESSION");
+        .env_remove("TGPAY_SESSION")
+        .env_remove("TGPAY_JOURNAL")
+        .env("TGPAY_STRIPE_TOKEN", "tok_sandbox_visa");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -289,13 +294,7 @@ fn refused_payments_exit_1_and_unfinished_verification_exits_3() {
     let out = tgpay(
         &sb,
         BOB,
-        &[
-            "pay",
-            "sold-out",
-            "--stripe-token",
-            "tok_sandbox_visa",
-            "--yes",
-        ],
+        &["pay", "sold-out", "--stripe-token", "--yes"],
         &[],
     );
     assert_eq!(out.status.code(), Some(1));
@@ -350,7 +349,6 @@ fn bad_input_exits_2_with_one_line() {
                 "pay",
                 "ebook",
                 "--stripe-token",
-                "tok_sandbox_visa",
                 "--max-total",
                 "1.2.3",
                 "--yes",
@@ -363,15 +361,7 @@ fn bad_input_exits_2_with_one_line() {
         &tgpay(
             &sb,
             BOB,
-            &[
-                "pay",
-                "ebook",
-                "--stripe-token",
-                "tok_sandbox_visa",
-                "--tip",
-                "1.234",
-                "--yes",
-            ],
+            &["pay", "ebook", "--stripe-token", "--tip", "1.234", "--yes"],
             &[],
         ),
         "--tip",
@@ -384,7 +374,6 @@ fn bad_input_exits_2_with_one_line() {
                 "pay",
                 "hoodie",
                 "--stripe-token",
-                "tok_sandbox_visa",
                 "--yes",
                 "--use-saved-info",
             ],
@@ -404,7 +393,6 @@ fn bad_input_exits_2_with_one_line() {
                 "pay",
                 "ebook",
                 "--stripe-token",
-                "tok_sandbox_visa",
                 "--max-total",
                 "4.00",
                 "--yes",
@@ -431,12 +419,7 @@ fn bad_input_exits_2_with_one_line() {
         "card number",
     );
     bad_input(
-        &tgpay(
-            &sb,
-            BOB,
-            &["pay", "ebook", "--stripe-token", "tok_sandbox_visa"],
-            &[],
-        ),
+        &tgpay(&sb, BOB, &["pay", "ebook", "--stripe-token"], &[]),
         "--yes",
     );
     // JSON mode: the error is a JSON object on stdout, with the same exit code.

@@ -406,7 +406,7 @@ async fn three_d_secure_confirmed_on_the_page_completes_the_payment() {
     });
     let paid = alice
         .payments
-        .wait_for_verification(verification, Duration::from_secs(10))
+        .wait_for_verification(&verification, Duration::from_secs(10))
         .await
         .unwrap();
     assert_eq!(confirm.await.unwrap().0, 200);
@@ -444,13 +444,15 @@ async fn three_d_secure_failed_on_the_page_charges_nothing() {
     assert_eq!(status, 200);
     let err = alice
         .payments
-        .wait_for_verification(verification, Duration::from_secs(10))
+        .wait_for_verification(&verification, Duration::from_secs(10))
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, Error::VerificationFailed { message: Some(_) }),
-        "{err:?}"
-    );
+    let Error::VerificationFailed { message, payment } = &err else {
+        panic!("VerificationFailed expected, got {err:?}");
+    };
+    assert!(message.contains("3-D Secure"), "{message}");
+    assert_eq!(payment.verification_url(), Some(verification.url.as_str()));
+    assert!(err.is_not_charged());
     assert!(sandbox.world().charges().is_empty());
     sandbox.shutdown().await;
 }
@@ -460,13 +462,10 @@ async fn an_unfinished_verification_times_out_as_ambiguous_and_polling_finds_a_l
     let sandbox = sandbox().await;
     // No forwarded updates: the waiter must poll.
     let client = sandbox.client(ALICE).unwrap();
-    let payments = Payments::with_config(
-        client.client.clone(),
-        tgpay::PaymentsConfig {
-            poll_interval: Duration::from_millis(200),
-            ..tgpay::PaymentsConfig::default()
-        },
-    );
+    let payments = client.payments_with(tgpay::PaymentsConfig {
+        poll_interval: Duration::from_millis(200),
+        ..tgpay::PaymentsConfig::default()
+    });
     let invoice = message_ref(&sandbox, ALICE, "ebook");
     let form = card_form(&payments, &invoice).await;
     let three_ds = || Credentials::Stripe(StripeToken::new("tok_sandbox_3ds", "Visa *3184"));
@@ -481,22 +480,34 @@ async fn an_unfinished_verification_times_out_as_ambiguous_and_polling_finds_a_l
     };
     let url = v.url.clone();
     let err = payments
-        .wait_for_verification(v, Duration::from_millis(500))
+        .wait_for_verification(&v, Duration::from_millis(500))
         .await
         .unwrap_err();
     assert!(err.is_ambiguous());
-    let Error::VerificationTimeout { pending } = err else {
+    assert_eq!(err.recovery(), Recovery::Reconcile);
+    let Error::Ambiguous(pending) = err else {
         unreachable!()
     };
     assert!(matches!(
-        payments.reconcile(&pending).await.unwrap(),
-        Reconciled::NotPaid
+        pending.cause,
+        AmbiguityCause::VerificationPending { .. }
     ));
+    // The page is still open: not "not paid", but not known yet.
+    let Reconciled::Unsettled { reason, settles_at } =
+        payments.reconcile(&pending.payment).await.unwrap()
+    else {
+        panic!("unsettled expected");
+    };
+    assert!(matches!(
+        reason,
+        tgpay::attempt::UnsettledReason::VerificationOpen { .. }
+    ));
+    assert!(settles_at.is_some());
 
     // Confirmed later: reconcile (and the polling waiter) find it.
     let (status, _) = http("POST", &format!("{url}/confirm"), true).await;
     assert_eq!(status, 200);
-    let Reconciled::Paid(paid) = payments.reconcile(&pending).await.unwrap() else {
+    let Reconciled::Paid(paid) = payments.reconcile(&pending.payment).await.unwrap() else {
         panic!("paid expected");
     };
     assert!(paid.receipt.receipt_msg_id.is_some());
@@ -519,12 +530,17 @@ async fn a_declined_card_is_a_typed_error_and_charges_nothing() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Telegram(PaymentError::PaymentFailed)));
+    let Error::Refused(refusal) = &err else {
+        panic!("a checked refusal expected, got {err:?}");
+    };
+    assert!(matches!(refusal.error, PaymentError::PaymentFailed));
+    assert_eq!(err.payment().map(|p| p.form_id), Some(form.form_id));
     assert_eq!(
         err.recovery(),
         Recovery::OrderField(OrderField::Credentials)
     );
     assert!(!err.is_ambiguous());
+    assert!(err.is_not_charged());
     assert!(sandbox.world().charges().is_empty());
 
     // Wallets pay through the same checkout.
@@ -553,7 +569,7 @@ async fn a_precheckout_rejection_carries_the_merchants_reason() {
         .send()
         .await
         .unwrap_err();
-    let Error::PrecheckoutRejected { reason } = &err else {
+    let Error::PrecheckoutRejected { reason, .. } = &err else {
         panic!("PrecheckoutRejected expected, got {err:?}");
     };
     assert_eq!(reason.as_deref(), Some("Sorry, this item just sold out."));
@@ -576,7 +592,16 @@ async fn an_expired_card_form_asks_to_refetch() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Telegram(PaymentError::FormExpired)));
+    let Error::Refused(refusal) = &err else {
+        panic!("a checked refusal expected, got {err:?}");
+    };
+    assert!(matches!(refusal.error, PaymentError::FormExpired));
+    assert_eq!(
+        refusal.evidence,
+        tgpay::Evidence::Refused {
+            error: "FORM_EXPIRED".into()
+        }
+    );
     assert_eq!(err.recovery(), Recovery::RefetchForm);
     assert!(sandbox.world().charges().is_empty());
     sandbox.shutdown().await;
@@ -626,6 +651,7 @@ async fn too_few_stars_is_refused_with_the_shortfall() {
         balance,
         price,
         shortfall,
+        ..
     } = &err
     else {
         panic!("InsufficientStars expected, got {err:?}");
@@ -698,6 +724,7 @@ async fn a_changed_price_is_reported_with_the_new_form_and_an_expired_form_is_re
         old,
         new,
         form: fresh,
+        ..
     } = err
     else {
         panic!("PriceChanged expected");
@@ -730,12 +757,15 @@ fn fault(method: &str, user: i64, charge: bool) -> FaultSpec {
         code: None,
         drop_connection: charge,
         drop_unprocessed: !charge,
+        after_processing: false,
+        delay_ms: None,
+        flood_wait_secs: None,
         times: 1,
     }
 }
 
 #[tokio::test]
-async fn an_ambiguous_stars_payment_that_went_through_is_reconciled_as_paid() {
+async fn a_lost_reply_to_a_stars_payment_that_went_through_is_found_and_reported_paid() {
     let mut scenario = Scenario::default_world();
     scenario
         .faults
@@ -743,35 +773,24 @@ async fn an_ambiguous_stars_payment_that_went_through_is_reconciled_as_paid() {
     let sandbox = Sandbox::start(scenario).await.unwrap();
     let alice = flow_with(&sandbox, ALICE, no_retries());
     let form = stars_form(&alice.payments, &slug("sticker-pack")).await;
-    let err = alice
-        .payments
-        .checkout_stars(&form)
-        .send()
-        .await
-        .unwrap_err();
-    assert!(err.is_ambiguous());
-    let Error::Ambiguous(pending) = err else {
-        panic!("Ambiguous expected");
-    };
-    assert!(matches!(pending.cause, AmbiguityCause::Transport(_)));
-    assert!(pending.to_string().contains("reconcile"));
-    let Reconciled::Paid(paid) = alice.payments.reconcile(&pending).await.unwrap() else {
-        panic!("paid expected");
-    };
+    // The reply is lost; tgpay looks for the receipt at once and finds it.
+    let outcome = alice.payments.checkout_stars(&form).send().await.unwrap();
+    let paid = outcome.paid().expect("paid");
     assert!(paid.receipt.receipt_msg_id.is_some());
-    assert_eq!(sandbox.world().charges().len(), 1);
+    assert_eq!(sandbox.world().charges_of(ALICE, "sticker-pack").len(), 1);
     assert_eq!(calls(&sandbox, ALICE, "payments.sendStarsForm"), 1);
     sandbox.shutdown().await;
 }
 
 #[tokio::test]
-async fn a_lost_card_payment_is_reconciled_as_not_paid() {
+async fn a_lost_card_payment_is_unsettled_until_its_form_expires_then_not_paid() {
     let mut scenario = Scenario::default_world();
     scenario
         .faults
         .push(fault("payments.sendPaymentForm", BOB, false));
     let sandbox = Sandbox::start(scenario).await.unwrap();
     let bob = flow_with(&sandbox, BOB, no_retries());
+    bob.payments.server_time().await.unwrap();
     let invoice = message_ref(&sandbox, BOB, "ebook");
     let form = card_form(&bob.payments, &invoice).await;
     let err = bob
@@ -784,43 +803,52 @@ async fn a_lost_card_payment_is_reconciled_as_not_paid() {
     let Error::Ambiguous(pending) = err else {
         panic!("Ambiguous expected, got {err:?}");
     };
-    assert!(matches!(
-        bob.payments.reconcile(&pending).await.unwrap(),
-        Reconciled::NotPaid
-    ));
+    assert!(matches!(pending.cause, AmbiguityCause::Transport { .. }));
+    assert!(pending.to_string().contains("reconcile"));
+    // Nothing found, but Telegram could still process it: not "not paid" yet.
+    let Reconciled::Unsettled { settles_at, .. } =
+        bob.payments.reconcile(&pending.payment).await.unwrap()
+    else {
+        panic!("unsettled expected");
+    };
+    let settles_at = settles_at.expect("a settle time");
+    // Once the form (and any verification) can no longer go through, it is settled.
+    sandbox.world().advance_clock(Duration::from_secs(700));
+    let Reconciled::NotPaid { evidence } = bob.payments.reconcile(&pending.payment).await.unwrap()
+    else {
+        panic!("not paid expected");
+    };
+    assert_eq!(
+        evidence,
+        tgpay::Evidence::Expired {
+            expired_at: settles_at
+        }
+    );
     assert!(sandbox.world().charges().is_empty());
     assert_eq!(calls(&sandbox, BOB, "payments.sendPaymentForm"), 1);
     sandbox.shutdown().await;
 }
 
 #[tokio::test]
-async fn grammers_resending_after_a_drop_is_caught_as_a_duplicate_and_reconciled() {
+async fn grammers_default_retry_policy_never_resends_a_payment() {
     let mut scenario = Scenario::default_world();
     scenario
         .faults
         .push(fault("payments.sendPaymentForm", BOB, true));
     let sandbox = Sandbox::start(scenario).await.unwrap();
-    // grammers' default policy re-sends once after the I/O error; the re-send is refused as a
-    // duplicate, which tgpay must not take for "not paid".
+    // grammers' default policy re-sends once after an I/O error; a payment must not be.
     let bob = flow(&sandbox, BOB);
     let form = card_form(&bob.payments, &slug("ebook")).await;
-    let err = bob
+    let outcome = bob
         .payments
         .checkout(&form)
         .credentials(visa())
         .send()
         .await
-        .unwrap_err();
-    let Error::Ambiguous(pending) = err else {
-        panic!("Ambiguous expected, got {err:?}");
-    };
-    assert!(matches!(pending.cause, AmbiguityCause::DuplicateSubmit));
-    assert_eq!(calls(&sandbox, BOB, "payments.sendPaymentForm"), 2);
-    let Reconciled::Paid(paid) = bob.payments.reconcile(&pending).await.unwrap() else {
-        panic!("paid expected");
-    };
-    assert_eq!(paid.total.to_string(), "$4.99");
-    assert_eq!(sandbox.world().charges().len(), 1);
+        .unwrap();
+    assert_eq!(outcome.paid().expect("paid").total.to_string(), "$4.99");
+    assert_eq!(calls(&sandbox, BOB, "payments.sendPaymentForm"), 1);
+    assert_eq!(sandbox.world().charges_of(BOB, "ebook").len(), 1);
     sandbox.shutdown().await;
 }
 

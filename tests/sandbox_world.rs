@@ -971,6 +971,9 @@ async fn a_dropped_answer_after_the_charge_is_not_charged_twice() {
         code: None,
         drop_connection: true,
         drop_unprocessed: false,
+        after_processing: false,
+        delay_ms: None,
+        flood_wait_secs: None,
         times: 1,
     });
     let sandbox = Sandbox::start(scenario).await.unwrap();
@@ -1043,6 +1046,9 @@ async fn every_catalogued_error_can_be_provoked_by_a_scenario() {
                 code: Some(entry.code()),
                 drop_connection: false,
                 drop_unprocessed: false,
+                after_processing: false,
+                delay_ms: None,
+                flood_wait_secs: None,
                 times: 1,
             });
             expected.push((method, entry.name()));

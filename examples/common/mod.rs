@@ -6,7 +6,6 @@
 use std::error::Error;
 use std::sync::Arc;
 
-use grammers_client::Client;
 use grammers_mtsender::SenderPool;
 use tgpay::Payments;
 use tgpay::sandbox::scenario::ALICE;
@@ -43,9 +42,9 @@ where
     S::Error: Error + Send + Sync + 'static,
 {
     let pool = SenderPool::new(session, api_id);
-    let client = Client::new(pool.handle);
     let runner = tokio::spawn(pool.runner.run());
-    let payments = Payments::new(client);
+    // From the pool's handle: payments are sent once, whatever grammers' retry policy.
+    let payments = Payments::new(&pool.handle);
     // Receipts after 3-D Secure and pre-checkout reasons arrive as updates.
     let follower = payments.clone();
     let forwarder = tokio::spawn(async move { follower.follow_updates(pool.updates).await });

@@ -214,7 +214,7 @@ pub enum BrowserError {
     },
     /// The payment itself failed or its outcome is unknown
     /// ([`Error::VerificationFailed`](crate::Error::VerificationFailed),
-    /// [`Error::VerificationTimeout`](crate::Error::VerificationTimeout), …).
+    /// [`Error::Ambiguous`](crate::Error::Ambiguous), …).
     #[error(transparent)]
     Payment(#[from] crate::Error),
 }
@@ -788,7 +788,7 @@ impl PaymentPage {
     /// (without its data) and the wait goes on, as in Telegram Desktop, and
     /// [`BrowserError::Timeout`] names it if nothing better comes.
     pub async fn wait(mut self, timeout: Duration) -> Result<Submission, BrowserError> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = crate::payments::deadline_after(timeout);
         let mut rejected = None;
         let result = loop {
             tokio::select! {

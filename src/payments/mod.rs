@@ -737,6 +737,14 @@ impl StarsTransactions {
     }
 }
 
+/// `now + after`; a duration too long for the clock (`Duration::MAX`) means "never": a
+/// century from now.
+pub(crate) fn deadline_after(after: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(after)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400))
+}
+
 fn invoice_paid(message: &tl::enums::Message) -> Option<Event> {
     receipt::paid_invoice_receipt(message).map(|_| Event::InvoicePaid)
 }

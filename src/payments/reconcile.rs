@@ -138,7 +138,8 @@ impl Payments {
 
     /// Who claimed a receipt, if anyone: this process's record, then the journal.
     fn owner(&self, view: &JournalView, receipt: (i64, i32)) -> Option<AttemptId> {
-        registry::claimed_by(self.inner.account, receipt).or_else(|| view.claimed.get(&receipt).copied())
+        registry::claimed_by(self.inner.account, receipt)
+            .or_else(|| view.claimed.get(&receipt).copied())
     }
 
     async fn look(&self, payment: &PendingPayment) -> Result<Reconciled, Error> {
@@ -171,7 +172,10 @@ impl Payments {
                 }
                 let date = match invoice.edit_date {
                     Some(date) => i64::from(date),
-                    None => self.message_date(peer, receipt_id).await?.unwrap_or(server_now),
+                    None => self
+                        .message_date(peer, receipt_id)
+                        .await?
+                        .unwrap_or(server_now),
                 };
                 if owner.is_some() || date < since {
                     return Ok(Reconciled::NotPaid {
@@ -264,21 +268,40 @@ impl Payments {
             let competing = others
                 .iter()
                 .filter(|o| {
-                    let o_since = o.sent_at
-                        + o.clock_offset.unwrap_or(offset)
-                        - secs(config.clock_tolerance);
+                    let o_since =
+                        o.sent_at + o.clock_offset.unwrap_or(offset) - secs(config.clock_tolerance);
                     candidates.iter().any(|c| c.date >= o_since)
                 })
                 .count();
             if competing == 0 || candidates.len() > competing {
                 return Ok(Reconciled::Paid(self.paid(payment, first.msg_id)));
             }
+            // Fewer receipts than look-alikes. Once none of them can go through any more, the
+            // receipts go to the earliest sent (they cannot be told apart, so any pairing is as
+            // true as another, and the answers add up to the ledger); until then, say so.
+            let mut group: Vec<&PendingPayment> = others.iter().collect();
+            group.push(payment);
+            let all_settled = group
+                .iter()
+                .all(|p| self.expiry(p, offset).is_none_or(|at| server_now >= at));
+            if all_settled {
+                group.sort_by_key(|p| (p.sent_at, p.id));
+                let rank = group.iter().position(|p| p.id == payment.id).unwrap_or(0);
+                return Ok(match candidates.get(rank) {
+                    Some(receipt) => Reconciled::Paid(self.paid(payment, receipt.msg_id)),
+                    None => Reconciled::NotPaid {
+                        evidence: Evidence::Expired {
+                            expired_at: self.expiry(payment, offset).unwrap_or(server_now),
+                        },
+                    },
+                });
+            }
             return Ok(Reconciled::Unsettled {
                 reason: UnsettledReason::Indistinguishable {
                     attempts: competing + 1,
                     receipts: candidates.len(),
                 },
-                settles_at: None,
+                settles_at: group.iter().filter_map(|p| self.expiry(p, offset)).max(),
             });
         }
         if !complete {
@@ -289,30 +312,51 @@ impl Payments {
         }
 
         // Nothing found: settled only with evidence.
-        let margin = secs(config.settle_margin);
-        Ok(match &payment.stage {
-            Stage::Refused { error } => Reconciled::NotPaid {
+        if let Stage::Refused { error } = &payment.stage {
+            return Ok(Reconciled::NotPaid {
                 evidence: Evidence::Refused {
                     error: error.clone(),
                 },
+            });
+        }
+        if let Some(url) = payment.verification_url()
+            && let Some(message) = self.state().failed_verifications.get(url).cloned()
+        {
+            return Ok(Reconciled::NotPaid {
+                evidence: Evidence::VerificationFailed { message },
+            });
+        }
+        let expires = self.expiry(payment, offset).unwrap_or(server_now);
+        if server_now >= expires {
+            return Ok(Reconciled::NotPaid {
+                evidence: Evidence::Expired {
+                    expired_at: expires,
+                },
+            });
+        }
+        Ok(Reconciled::Unsettled {
+            reason: match payment.verification_url() {
+                Some(url) => UnsettledReason::VerificationOpen {
+                    url: url.to_owned(),
+                },
+                None => UnsettledReason::MayStillBeProcessed,
             },
-            Stage::Verifying { url, since: opened } => {
-                let failed = self.state().failed_verifications.get(url).cloned();
-                let expires = opened + offset + secs(config.verification_lifetime) + margin;
-                match failed {
-                    Some(message) => Reconciled::NotPaid {
-                        evidence: Evidence::VerificationFailed { message },
-                    },
-                    None if server_now >= expires => Reconciled::NotPaid {
-                        evidence: Evidence::Expired {
-                            expired_at: expires,
-                        },
-                    },
-                    None => Reconciled::Unsettled {
-                        reason: UnsettledReason::VerificationOpen { url: url.clone() },
-                        settles_at: Some(expires),
-                    },
-                }
+            settles_at: Some(expires),
+        })
+    }
+
+    /// When an attempt can no longer charge (Telegram's clock, with the settle margin), given
+    /// Telegram's clock offset: its 3-D Secure verification's end, or, unanswered, the later of
+    /// its form's end and the end of a verification it may have started. `None`: already
+    /// settled (refused).
+    fn expiry(&self, payment: &PendingPayment, offset: i64) -> Option<i64> {
+        let config = &self.inner.config;
+        let offset = payment.clock_offset.unwrap_or(offset);
+        let margin = secs(config.settle_margin);
+        match &payment.stage {
+            Stage::Refused { .. } => None,
+            Stage::Verifying { since, .. } => {
+                Some(since + offset + secs(config.verification_lifetime) + margin)
             }
             Stage::Sending | Stage::Unanswered => {
                 let form_expiry = payment.form_fetched_at + secs(config.form_lifetime);
@@ -321,21 +365,9 @@ impl Payments {
                     PaymentKind::Card => payment.sent_at + secs(config.verification_lifetime),
                     PaymentKind::Stars => i64::MIN,
                 };
-                let expires = form_expiry.max(verification_expiry) + offset + margin;
-                if server_now >= expires {
-                    Reconciled::NotPaid {
-                        evidence: Evidence::Expired {
-                            expired_at: expires,
-                        },
-                    }
-                } else {
-                    Reconciled::Unsettled {
-                        reason: UnsettledReason::MayStillBeProcessed,
-                        settles_at: Some(expires),
-                    }
-                }
+                Some(form_expiry.max(verification_expiry) + offset + margin)
             }
-        })
+        }
     }
 
     fn paid(&self, payment: &PendingPayment, receipt_msg_id: i32) -> Paid {
@@ -503,7 +535,8 @@ impl Payments {
         verification: &Verification,
         timeout: Duration,
     ) -> Result<Paid, Error> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        // A timeout too long for the clock (`Duration::MAX`) means "no timeout".
+        let deadline = super::deadline_after(timeout);
         let payment = &verification.payment;
         let start = std::time::Instant::now();
         let mut seen = 0usize;
@@ -531,7 +564,7 @@ impl Payments {
                 news
             };
             if news || tokio::time::Instant::now() >= next_poll {
-                next_poll = tokio::time::Instant::now() + self.inner.config.poll_interval;
+                next_poll = super::deadline_after(self.inner.config.poll_interval);
                 match self.reconcile(payment).await {
                     Ok(Reconciled::Paid(paid)) => return Ok(paid),
                     Ok(Reconciled::NotPaid { evidence }) => {

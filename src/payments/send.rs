@@ -223,10 +223,12 @@ impl Payments {
                     since: unix_now(),
                 };
                 self.record_stage(&payment, false);
-                return Ok(Settled::Outcome(Outcome::VerificationNeeded(Verification {
-                    url: v.url,
-                    payment,
-                })));
+                return Ok(Settled::Outcome(Outcome::VerificationNeeded(
+                    Verification {
+                        url: v.url,
+                        payment,
+                    },
+                )));
             }
             Err(error) => error,
         };
@@ -313,8 +315,7 @@ impl Payments {
 
     /// Reconciles right after a failed send, within the send timeout.
     async fn check(&self, payment: &PendingPayment) -> Result<Reconciled, Error> {
-        match tokio::time::timeout(self.inner.config.send_timeout, self.reconcile(payment)).await
-        {
+        match tokio::time::timeout(self.inner.config.send_timeout, self.reconcile(payment)).await {
             Ok(result) => result,
             Err(_) => Err(Error::Telegram(PaymentError::Invocation(
                 InvocationError::Dropped("reconcile got no answer within the send timeout"),
@@ -411,8 +412,12 @@ impl Payments {
                     error: PaymentError::StarsFormAmountMismatch,
                     payment,
                 } => {
-                    let fresh = self.get_payment_form(&current.invoice_ref).await?;
-                    return Err(price_changed(price, fresh, Some(payment)));
+                    return Err(match self.get_payment_form(&current.invoice_ref).await? {
+                        PaymentForm::Stars(fresh) if fresh.price == price => {
+                            Error::Telegram(PaymentError::StarsFormAmountMismatch)
+                        }
+                        fresh => price_changed(price, fresh, Some(payment)),
+                    });
                 }
                 Settled::Rejected { error, .. } => return Err(Error::Telegram(error)),
                 Settled::Refused {
@@ -479,7 +484,7 @@ impl Payments {
     /// that arrived after `since` while no other payment of the account was in flight, waited
     /// for up to [`PaymentsConfig::precheckout_reason_wait`](super::PaymentsConfig).
     async fn precheckout_reason(&self, since: Instant) -> Option<String> {
-        let deadline = tokio::time::Instant::now() + self.inner.config.precheckout_reason_wait;
+        let deadline = super::deadline_after(self.inner.config.precheckout_reason_wait);
         loop {
             let notified = self.inner.notify.notified();
             tokio::pin!(notified);
@@ -530,11 +535,7 @@ fn unsettled_cause(reason: UnsettledReason, error: &PaymentError) -> AmbiguityCa
     }
 }
 
-pub(super) fn insufficient(
-    balance: i64,
-    price: Amount,
-    payment: Option<PendingPayment>,
-) -> Error {
+pub(super) fn insufficient(balance: i64, price: Amount, payment: Option<PendingPayment>) -> Error {
     Error::InsufficientStars {
         balance: Currency::XTR.amount(balance),
         price,

@@ -135,6 +135,16 @@ pub struct ConnectionInfo {
     /// Logging in: guest keys and the login code.
     #[serde(default)]
     pub login: LoginInfo,
+    /// How long a payment form stays valid, in seconds.
+    #[serde(default = "default_lifetime")]
+    pub form_lifetime_secs: u64,
+    /// How long a 3-D Secure verification stays open, in seconds.
+    #[serde(default = "default_lifetime")]
+    pub verification_lifetime_secs: u64,
+}
+
+fn default_lifetime() -> u64 {
+    600
 }
 
 /// How to log in to the sandbox, in [`ConnectionInfo`]: connect with one of the guest keys
@@ -654,6 +664,8 @@ impl Sandbox {
                 guest_auth_keys: self.guest_keys.iter().map(key_hex).collect(),
                 code: self.login_code(),
             },
+            form_lifetime_secs: self.scenario.form_lifetime_secs,
+            verification_lifetime_secs: self.scenario.verification_lifetime_secs,
         }
     }
 

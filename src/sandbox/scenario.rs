@@ -115,6 +115,10 @@ fn default_lifetime() -> u64 {
 /// [[faults]]
 /// method = "messages.getHistory"
 /// delay_ms = 5000            # process the call, answer only after 5 s
+///
+/// [[faults]]
+/// method = "payments.sendStarsForm"
+/// flood_wait_secs = 3        # FLOOD_WAIT_3, and FLOOD_WAIT_<left> for 3 real seconds
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -144,6 +148,10 @@ pub struct FaultSpec {
     /// Run the call, and answer only after this many milliseconds (the connection stays open).
     #[serde(default)]
     pub delay_ms: Option<u64>,
+    /// A flood wait of this many seconds, held for real: the call, and every call of the method
+    /// by the user until then, gets `FLOOD_WAIT_<seconds left>` (code 420) unprocessed.
+    #[serde(default)]
+    pub flood_wait_secs: Option<u32>,
     /// How many calls are affected.
     #[serde(default = "one")]
     pub times: u32,
@@ -513,11 +521,18 @@ impl Scenario {
                 fault.drop_connection,
                 fault.drop_unprocessed,
                 fault.delay_ms.is_some(),
+                fault.flood_wait_secs.is_some(),
             ];
             if actions.iter().filter(|a| **a).count() != 1 {
                 return invalid(format!(
                     "fault on {}: give exactly one of `error`, `drop_connection = true`, \
-                     `drop_unprocessed = true` or `delay_ms`",
+                     `drop_unprocessed = true`, `delay_ms` or `flood_wait_secs`",
+                    fault.method
+                ));
+            }
+            if fault.flood_wait_secs.is_some_and(|s| s == 0 || s > 86_400) {
+                return invalid(format!(
+                    "fault on {}: `flood_wait_secs` is between 1 and 86400",
                     fault.method
                 ));
             }
@@ -546,7 +561,10 @@ impl Scenario {
         }
         for (name, secs) in [
             ("form_lifetime_secs", self.form_lifetime_secs),
-            ("verification_lifetime_secs", self.verification_lifetime_secs),
+            (
+                "verification_lifetime_secs",
+                self.verification_lifetime_secs,
+            ),
         ] {
             if !(1..=86_400).contains(&secs) {
                 return invalid(format!("{name} must be between 1 and 86400 seconds"));

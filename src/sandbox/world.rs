@@ -166,6 +166,9 @@ pub enum FaultAction {
     /// Run the method, and send its answer only after this long, on the same connection (a
     /// client that gave up in the meantime never sees it).
     Delay(Duration),
+    /// A flood wait of this many seconds, held for real: this call and every call of the
+    /// method by the user until then get `FLOOD_WAIT_<seconds left>` (code 420), unprocessed.
+    Flood(u32),
 }
 
 /// The state of a 3-D Secure verification.
@@ -363,6 +366,8 @@ pub struct World {
     pending: HashMap<String, Pending>,
     tokens: HashMap<String, (CardOutcome, String)>,
     faults: Vec<Fault>,
+    /// Flood waits in force: `(user, method)` → until (world clock).
+    floods: HashMap<(i64, String), i64>,
     calls: HashMap<(i64, String), u64>,
     clock_offset: i64,
     form_lifetime: i64,
@@ -543,6 +548,9 @@ impl World {
                     method: f.method.clone(),
                     user: f.user,
                     action: match (&f.error, f.delay_ms) {
+                        _ if f.flood_wait_secs.is_some() => {
+                            FaultAction::Flood(f.flood_wait_secs.unwrap_or(1))
+                        }
                         (Some(e), _) if f.after_processing => {
                             FaultAction::ErrorAfter(RpcFail::new(f.code.unwrap_or(400), e))
                         }
@@ -554,6 +562,7 @@ impl World {
                     times: f.times,
                 })
                 .collect(),
+            floods: HashMap::new(),
             calls: HashMap::new(),
             clock_offset: 0,
             form_lifetime: i64::try_from(scenario.form_lifetime_secs).unwrap_or(i64::MAX),
@@ -599,6 +608,21 @@ impl World {
     /// Moves the world's clock forward (form expiry, tmp password validity).
     pub fn advance_clock(&mut self, by: Duration) {
         self.clock_offset += by.as_secs() as i64;
+    }
+
+    /// Moves the world's clock by `secs`, backwards too (a server clock behind the client's).
+    pub fn shift_clock(&mut self, secs: i64) {
+        self.clock_offset = self.clock_offset.saturating_add(secs);
+    }
+
+    /// How long payment forms stay valid, in seconds.
+    pub fn form_lifetime_secs(&self) -> i64 {
+        self.form_lifetime
+    }
+
+    /// How long 3-D Secure verifications stay open, in seconds.
+    pub fn verification_lifetime_secs(&self) -> i64 {
+        self.verification_lifetime
     }
 
     /// Every successful charge, in order.
@@ -712,8 +736,44 @@ impl World {
         self.faults.push(fault);
     }
 
+    /// Forgets every scripted fault and flood wait.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+        self.floods.clear();
+    }
+
     /// Takes the fault that applies to this call, if any (the dispatcher asks before each call).
+    /// A [`FaultAction::Flood`] holds for real seconds: every call of the method by the user
+    /// until then gets `FLOOD_WAIT_<seconds left>`, as Telegram does.
     pub fn take_fault(&mut self, user: i64, method: &str) -> Option<FaultAction> {
+        let now = self.now();
+        let key = (user, method.to_owned());
+        match self.floods.get(&key) {
+            Some(until) if *until > now => {
+                return Some(FaultAction::Error(RpcFail::new(
+                    420,
+                    &format!("FLOOD_WAIT_{}", until - now),
+                )));
+            }
+            Some(_) => {
+                self.floods.remove(&key);
+            }
+            None => {}
+        }
+        match self.take_scripted(user, method)? {
+            FaultAction::Flood(secs) => {
+                self.floods
+                    .insert(key, now.saturating_add(i64::from(secs.max(1))));
+                Some(FaultAction::Error(RpcFail::new(
+                    420,
+                    &format!("FLOOD_WAIT_{}", secs.max(1)),
+                )))
+            }
+            action => Some(action),
+        }
+    }
+
+    fn take_scripted(&mut self, user: i64, method: &str) -> Option<FaultAction> {
         let index = self
             .faults
             .iter()

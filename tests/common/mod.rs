@@ -220,8 +220,18 @@ pub fn flow_with(
     user: i64,
     params: grammers_mtsender::ConnectionParams,
 ) -> Flow {
+    flow_config(sandbox, user, params, tgpay::PaymentsConfig::default())
+}
+
+/// `user`'s flow on `sandbox`, with custom connection parameters and payment tunables.
+pub fn flow_config(
+    sandbox: &tgpay::sandbox::Sandbox,
+    user: i64,
+    params: grammers_mtsender::ConnectionParams,
+    config: tgpay::PaymentsConfig,
+) -> Flow {
     let mut client = sandbox.client_with(user, params).expect("a sandbox user");
-    let payments = tgpay::Payments::new(client.client.clone());
+    let payments = client.payments_with(config);
     let updates = client.updates.take().expect("fresh updates");
     let follower = payments.clone();
     let forwarder = tokio::spawn(async move { follower.follow_updates(updates).await });

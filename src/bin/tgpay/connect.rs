@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use grammers_mtsender::SenderPool;
-use tgpay::Payments;
+use std::time::Duration;
+
 use tgpay::journal::JsonlJournal;
 use tgpay::sandbox::ConnectionInfo;
 use tgpay::sandbox::handle::{key_from_hex, preshared_user_session};
+use tgpay::{Payments, PaymentsConfig};
 use tokio::task::JoinHandle;
 
 use crate::{ConnectOpts, Failure};
@@ -59,7 +61,17 @@ where
     // retry policy (which re-sends after an I/O error) never touches them.
     let pool = SenderPool::new(session, api_id);
     let runner = tokio::spawn(pool.runner.run());
-    let payments = Payments::new(&pool.handle);
+    let config = match &sandbox {
+        // The sandbox says how long its forms and verifications live.
+        Some(info) => PaymentsConfig {
+            form_lifetime: Duration::from_secs(info.form_lifetime_secs),
+            verification_lifetime: Duration::from_secs(info.verification_lifetime_secs),
+            settle_margin: Duration::from_secs(2),
+            ..PaymentsConfig::default()
+        },
+        None => PaymentsConfig::default(),
+    };
+    let payments = Payments::with_config(&pool.handle, config);
     let follower = payments.clone();
     let forwarder = tokio::spawn(async move { follower.follow_updates(pool.updates).await });
     Connection {

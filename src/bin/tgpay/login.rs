@@ -86,7 +86,9 @@ pub async fn login(out: &Out, args: &LoginArgs) -> CmdResult {
     let (api_id, api_hash) = match args.api_id {
         Some(id) if hash_given => (
             id,
-            secrets::read("TGPAY_API_HASH", "API hash")?.trim().to_owned(),
+            secrets::read("TGPAY_API_HASH", "API hash")?
+                .trim()
+                .to_owned(),
         ),
         _ if sandbox => (args.api_id.unwrap_or(4), "sandbox".to_owned()),
         _ => {

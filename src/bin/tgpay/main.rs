@@ -273,10 +273,14 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
     if std::env::var("TGPAY_LOG_BROWSER_PROTOCOL").as_deref() == Ok("1") {
         return filter;
     }
-    ["chromiumoxide=off", "chromiumoxide_cdp=off", "tungstenite=off"]
-        .into_iter()
-        .filter_map(|d| d.parse().ok())
-        .fold(filter, EnvFilter::add_directive)
+    [
+        "chromiumoxide=off",
+        "chromiumoxide_cdp=off",
+        "tungstenite=off",
+    ]
+    .into_iter()
+    .filter_map(|d| d.parse().ok())
+    .fold(filter, EnvFilter::add_directive)
 }
 
 async fn run(command: Command, out: &Out) -> CmdResult {
