@@ -130,3 +130,8 @@ pub use invoice::InvoiceRef;
 pub use order::{OrderInfo, ValidatedOrder};
 pub use payments::{Payments, PaymentsConfig};
 pub use receipt::{Receipt, ReceiptRef};
+
+/// README's code blocks, compiled (and run, where they are not `no_run`) as doc tests.
+#[cfg(all(doctest, feature = "sandbox", feature = "browser"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

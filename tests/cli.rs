@@ -445,9 +445,15 @@ fn a_payment_page_nobody_fills_in_times_out_and_charges_nothing() {
             "2",
             "--yes",
         ],
-        &[],
+        // Even at trace level, the browser's protocol traffic (what the page sends) stays out.
+        &[("RUST_LOG", "trace,chromiumoxide=trace")],
     );
     assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    let stderr = text(&out).1;
+    assert!(
+        !stderr.contains("chromiumoxide") && !stderr.contains("\"method\":\""),
+        "browser protocol traffic logged: {stderr}"
+    );
     let lines = json_lines(&out);
     assert!(lines.iter().any(|l| l["step"] == "payment_page"));
     let error = lines.last().unwrap()["error"]["message"]

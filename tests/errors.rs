@@ -416,3 +416,48 @@ fn every_recovery_kind_is_used_by_some_row() {
     assert!(used(|r| *r == Recovery::UpdateClient));
     assert!(used(|r| *r == Recovery::None));
 }
+
+/// README's "What an answer means" table names every catalogued error of the two money-moving
+/// methods under the class the code gives it, and nothing else.
+#[test]
+fn the_readme_classification_table_matches_the_code() {
+    use tgpay::error::MoneyClass;
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("### What an answer means")
+        .expect("the table's section");
+    let section = &readme[start..];
+    let end = section.find("\n### ").unwrap_or(section.len());
+    let mut listed = Vec::new();
+    for line in section[..end].lines().filter(|l| l.starts_with('|')) {
+        let class = if line.contains("**definite**") {
+            MoneyClass::Rejected
+        } else if line.contains("**verified**") {
+            MoneyClass::Verified
+        } else if line.contains("**ambiguous**") {
+            MoneyClass::Ambiguous
+        } else {
+            continue;
+        };
+        for name in line.split('`').skip(1).step_by(2) {
+            let is_name = name.len() > 3
+                && name.contains('_')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+            if is_name {
+                listed.push((name.to_owned(), class));
+            }
+        }
+    }
+    let money = ["payments.sendPaymentForm", "payments.sendStarsForm"];
+    let mut expected = Vec::new();
+    for entry in CatalogEntry::all() {
+        if entry.any_method() || entry.methods().iter().any(|m| money.contains(m)) {
+            expected.push((entry.name().to_owned(), entry.error(1).money_class()));
+        }
+    }
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(listed, expected);
+}
