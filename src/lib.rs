@@ -111,6 +111,7 @@ pub mod secret;
 pub mod session;
 pub mod srp;
 pub mod stars;
+pub mod text;
 pub mod tl;
 #[cfg(feature = "stripe")]
 pub mod tokenize;

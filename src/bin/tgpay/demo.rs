@@ -79,7 +79,7 @@ impl Tour<'_> {
                 if self.out.is_json() {
                     out::line(json!({ "step": name, "ok": false, "error": surprise }));
                 } else {
-                    out::line(format!("  ✗ unexpected: {surprise}"));
+                    out::line(format!("  ✗ unexpected: {}", out::Escaped(&surprise)));
                 }
                 self.surprises.push(format!("{name}: {surprise}"));
             }

@@ -332,7 +332,7 @@ async fn pay_stars(out: &Out, conn: &Connection, form: &StarsForm, args: &PayArg
     if let Some(max) = max {
         tgpay::checkout::check_spend_guard(form.price, Some(max))?;
     }
-    if !secrets::confirm(&format!("Pay {}?", form.price), args.yes)? {
+    if !confirm_total(out, form.price, None, args.yes)? {
         return Err(Failure::BadInput(
             "not confirmed: nothing was paid".to_owned(),
         ));
@@ -444,7 +444,12 @@ async fn pay_card(
                 tgpay::browser::BrowserOptions::visible()
             };
             out.emit(
-                || format!("\nOpening the payment page in Chromium:\n  {}", form.url),
+                || {
+                    format!(
+                        "\nOpening the payment page in Chromium:\n  {}",
+                        out::shown(&form.url)
+                    )
+                },
                 || json!({ "step": "payment_page", "url": form.url }),
             );
             let opened = tgpay::browser::WebBrowser::launch(&options)
@@ -503,14 +508,7 @@ async fn pay_card(
         checkout = checkout.save_credentials(true);
     }
     let total = checkout.total()?;
-    out.emit(
-        || {
-            let tip = tip.map(|t| format!(" (tip {t})")).unwrap_or_default();
-            format!("\nTotal: {total}{tip}")
-        },
-        || json!({ "step": "total", "total": out::amount_json(&total) }),
-    );
-    if !secrets::confirm(&format!("Pay {total}?"), args.yes)? {
+    if !confirm_total(out, total, tip, args.yes)? {
         if let Some(browser) = browser {
             browser.close().await;
         }
@@ -523,7 +521,7 @@ async fn pay_card(
         (Ok(Outcome::VerificationNeeded(verification)), Some(browser)) => {
             let url = verification.url.clone();
             out.emit(
-                || format!("\nThe bank asks to confirm the payment (3-D Secure), in the browser:\n  {url}"),
+                || format!("\nThe bank asks to confirm the payment (3-D Secure), in the browser:\n  {}", out::shown(&url)),
                 || json!({ "step": "verification", "url": url }),
             );
             let paid = browser
@@ -543,6 +541,25 @@ async fn pay_card(
             finish(out, conn, outcome?, args).await
         }
     }
+}
+
+/// Shows the total as the last line before the question, then asks `Pay TOTAL? [y/N]` (yes
+/// without asking with `--yes`). Everything printed before comes from [`out`], where every
+/// bot-written string is sanitized, so nothing can hide or overwrite these two lines.
+fn confirm_total(
+    out: &Out,
+    total: Amount,
+    tip: Option<Amount>,
+    assume_yes: bool,
+) -> Result<bool, Failure> {
+    out.emit(
+        || {
+            let tip = tip.map(|t| format!(" (tip {t})")).unwrap_or_default();
+            format!("\nTotal: {total}{tip}")
+        },
+        || json!({ "step": "total", "total": out::amount_json(&total) }),
+    );
+    secrets::confirm(&format!("Pay {total}?"), assume_yes)
 }
 
 /// A browser failure: a payment error keeps its meaning (refused, ambiguous); an abandoned or
@@ -623,7 +640,12 @@ async fn finish(out: &Out, conn: &Connection, outcome: Outcome, args: &PayArgs) 
         Outcome::VerificationNeeded(verification) => {
             let url = verification.url.clone();
             out.emit(
-                || format!("\nThe bank asks to confirm the payment (3-D Secure). Open:\n  {url}"),
+                || {
+                    format!(
+                        "\nThe bank asks to confirm the payment (3-D Secure). Open:\n  {}",
+                        out::shown(&url)
+                    )
+                },
                 || json!({ "step": "verification", "url": url }),
             );
             let spinner = Spinner::start(out, "waiting for the confirmation");
@@ -874,7 +896,7 @@ pub async fn card_token(
     };
     let title = credentials.title().to_owned();
     out.emit(
-        || data.clone(),
+        || out::shown(&data).into_owned(),
         || {
             let credentials: serde_json::Value =
                 serde_json::from_str(&data).unwrap_or(serde_json::Value::Null);
