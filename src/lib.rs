@@ -89,7 +89,9 @@
 //! ```
 //!
 //! [grammers]: https://github.com/Lonami/grammers
-#![forbid(unsafe_code)]
+// `unsafe` is denied everywhere but in `browser::process` (starting Chromium: its pre-exec
+// hook), which allows it for itself.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(feature = "browser")]
