@@ -89,6 +89,16 @@ pub struct PayArgs {
     /// With --browser: no window (for scripts); the page is driven by whatever the page does.
     #[arg(long, requires = "browser")]
     pub headless: bool,
+    /// With --browser: Chromium's own sandbox. `auto` (the default) has it on wherever it can
+    /// work, and says why when it cannot; `on` refuses to run without it; `off` runs the page
+    /// with tgpay's own rights.
+    #[arg(
+        long,
+        value_name = "auto|on|off",
+        default_value = "auto",
+        requires = "browser"
+    )]
+    pub browser_sandbox: tgpay::browser::BrowserSandbox,
     /// Save the new card for later purchases (when the form allows it).
     #[arg(long)]
     pub save_card: bool,
@@ -341,6 +351,7 @@ async fn pay_stars(out: &Out, conn: &Connection, form: &StarsForm, args: &PayArg
     if let Some(max) = max {
         checkout = checkout.max_total(max);
     }
+    let _in_flight = crate::interrupt::InFlight::start();
     let outcome = checkout.send().await?;
     finish(out, conn, outcome, args).await
 }
@@ -442,7 +453,8 @@ async fn pay_card(
                 tgpay::browser::BrowserOptions::headless()
             } else {
                 tgpay::browser::BrowserOptions::visible()
-            };
+            }
+            .sandbox(args.browser_sandbox);
             out.emit(
                 || {
                     format!(
@@ -455,6 +467,9 @@ async fn pay_card(
             let opened = tgpay::browser::WebBrowser::launch(&options)
                 .await
                 .map_err(|e| Failure::BadInput(e.to_string()))?;
+            if let tgpay::browser::SandboxState::Off(why) = opened.sandbox() {
+                eprintln!("tgpay: warning: Chromium runs without its sandbox: {why}");
+            }
             let card = opened
                 .collect_credentials(&form.url, Duration::from_secs(args.verify_timeout))
                 .await;
@@ -516,6 +531,7 @@ async fn pay_card(
             "not confirmed: nothing was paid".to_owned(),
         ));
     }
+    let _in_flight = crate::interrupt::InFlight::start();
     let outcome = checkout.send().await;
     match (outcome, browser) {
         (Ok(Outcome::VerificationNeeded(verification)), Some(browser)) => {
