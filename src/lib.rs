@@ -89,7 +89,9 @@
 //! ```
 //!
 //! [grammers]: https://github.com/Lonami/grammers
-#![forbid(unsafe_code)]
+// `unsafe` is denied everywhere but in `browser::process` (starting Chromium: its pre-exec
+// hook), which allows it for itself.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod attempt;
@@ -113,6 +115,7 @@ pub mod secret;
 pub mod session;
 pub mod srp;
 pub mod stars;
+pub mod text;
 pub mod tl;
 mod tl_serde;
 #[cfg(feature = "stripe")]

@@ -13,12 +13,13 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use base64::Engine;
 use common::flow;
-use tgpay::browser::chromiumoxide::Page;
-use tgpay::browser::chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
-use tgpay::browser::chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
-use tgpay::browser::chromiumoxide::page::ScreenshotParams;
-use tgpay::browser::{Bridge, BrowserError, BrowserOptions, WebBrowser};
+use tgpay::browser::protocol::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use tgpay::browser::protocol::browser_protocol::page::{
+    CaptureScreenshotFormat, CaptureScreenshotParams,
+};
+use tgpay::browser::{Bridge, BrowserError, BrowserOptions, Page, WebBrowser};
 use tgpay::sandbox::scenario::{ALICE, BOB};
 use tgpay::sandbox::{Sandbox, Scenario};
 use tgpay::{Credentials, Error, InvoiceRef, Outcome, PaymentForm, Payments, Reconciled};
@@ -56,22 +57,15 @@ async fn launch() -> WebBrowser {
 
 /// Clicks an element as a person does (mouse events at its centre).
 async fn click(page: &Page, selector: &str) {
-    page.find_element(selector)
-        .await
-        .unwrap_or_else(|e| panic!("{selector}: {e}"))
-        .click()
+    page.click(selector)
         .await
         .unwrap_or_else(|e| panic!("click {selector}: {e}"));
 }
 
 /// Clicks into a field and types, key by key.
 async fn type_into(page: &Page, selector: &str, text: &str) {
-    let field = page
-        .find_element(selector)
-        .await
-        .unwrap_or_else(|e| panic!("{selector}: {e}"));
-    field.click().await.unwrap();
-    field.type_str(text).await.unwrap();
+    click(page, selector).await;
+    page.type_str(text).await.unwrap();
 }
 
 /// A JavaScript expression's value as text, polled until `done` accepts it.
@@ -82,7 +76,7 @@ async fn poll_text(page: &Page, expression: &str, done: impl Fn(&str) -> bool) -
             .evaluate(expression)
             .await
             .ok()
-            .and_then(|v| v.into_value::<String>().ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         if done(&text) || tokio::time::Instant::now() > deadline {
             return text;
@@ -104,13 +98,16 @@ async fn screenshot(page: &Page, name: &str) {
     page.execute(SetDeviceMetricsOverrideParams::new(460, 860, 2.0, false))
         .await
         .unwrap();
-    let png = page
-        .screenshot(
-            ScreenshotParams::builder()
+    let shot = page
+        .execute(
+            CaptureScreenshotParams::builder()
                 .format(CaptureScreenshotFormat::Png)
                 .build(),
         )
         .await
+        .unwrap();
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(AsRef::<str>::as_ref(&shot.data))
         .unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000);
     if let Some(dir) = std::env::var_os("TGPAY_SCREENSHOTS") {
@@ -159,11 +156,10 @@ async fn a_web_gateway_purchase_end_to_end() {
     assert!(error.contains("check digit"), "{error}");
 
     // Corrected: the card is tokenized and the event posted.
-    let number = tab.find_element("#number").await.unwrap();
-    number.click().await.unwrap();
-    number.press_key("End").await.unwrap();
-    number.press_key("Backspace").await.unwrap();
-    number.type_str("2").await.unwrap();
+    click(&tab, "#number").await;
+    tab.press_key("End").await.unwrap();
+    tab.press_key("Backspace").await.unwrap();
+    tab.type_str("2").await.unwrap();
     assert_eq!(
         poll_text(&tab, "document.getElementById('error').textContent", |t| t
             .is_empty())
@@ -211,7 +207,7 @@ async fn a_web_gateway_purchase_end_to_end() {
     )
     .await;
     assert!(said.contains("already paid"), "{said}");
-    assert!(again.page().find_element("#pay").await.is_err());
+    assert!(!again.page().has_element("#pay").await.unwrap());
     browser.close().await;
     sandbox.shutdown().await;
 }
@@ -300,7 +296,7 @@ async fn three_d_secure_failed_or_abandoned_in_the_browser_charges_nothing() {
     // Abandoned: the person closes the window; the payment is left to reconcile.
     let verification = three_ds_checkout(&browser, &alice.payments, "ebook").await;
     let page = browser.open_verification(&verification.url).await.unwrap();
-    page.page().clone().close().await.unwrap();
+    page.page().close().await.unwrap();
     let err = page
         .wait(&alice.payments, verification, PAGE_WAIT)
         .await
@@ -318,6 +314,9 @@ async fn three_d_secure_failed_or_abandoned_in_the_browser_charges_nothing() {
     browser.close().await;
     sandbox.shutdown().await;
 }
+
+/// A page body that [`serve`] answers with a `302 Found` to the URL after it.
+const REDIRECT: &str = "\0redirect ";
 
 /// A tiny HTTP server on loopback serving the pages `pages(port)` makes, by path.
 async fn serve(
@@ -348,11 +347,17 @@ async fn serve(
                     Some(body) => ("200 OK", body.as_str()),
                     None => ("404 Not Found", "not here"),
                 };
-                let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
-                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
+                let response = match body.strip_prefix(REDIRECT) {
+                    Some(location) => format!(
+                        "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\
+                         Connection: close\r\n\r\n"
+                    ),
+                    None => format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    ),
+                };
                 let _ = stream.write_all(response.as_bytes()).await;
             });
         }
@@ -386,25 +391,13 @@ async fn each_bridge_shape_delivers_the_event() {
         "window.parent.postMessage(JSON.stringify({{eventType: 'payment_form_submit', eventData: {}}}), '*');",
         event_data("top")
     );
-    let inner = format!(
-        "if (window.parent !== window) {{ window.parent.postMessage(JSON.stringify({{eventType: 'payment_form_submit', eventData: {}}}), '*'); }}",
-        event_data("iframe")
-    );
-    // The web clients' shape: the provider's page in a frame of another site (`localhost` is
-    // not the same site as `127.0.0.1`), posting to its parent.
-    let pages = |port| {
+    // The web clients' shape (`window.parent.postMessage`) from the provider's page itself,
+    // the top frame: its parent is itself.
+    let pages = |_| {
         HashMap::from([
             ("/proxy", html(&proxy)),
             ("/notify", html(&notify)),
             ("/top", html(&top)),
-            (
-                "/outer",
-                format!(
-                    "<!doctype html><html><body>\
-                     <iframe src=\"http://localhost:{port}/inner\"></iframe></body></html>"
-                ),
-            ),
-            ("/inner", html(&inner)),
             ("/silent", html("")),
         ])
     };
@@ -415,7 +408,6 @@ async fn each_bridge_shape_delivers_the_event() {
         ("/proxy", Bridge::WebviewProxy, "proxy"),
         ("/notify", Bridge::ExternalNotify, "notify"),
         ("/top", Bridge::PostMessage, "top"),
-        ("/outer", Bridge::PostMessage, "iframe"),
     ] {
         let page = browser
             .open_payment_form(&format!("{base}{path}"))
@@ -445,12 +437,10 @@ async fn each_bridge_shape_delivers_the_event() {
              Object.keys(window).filter(k => k.startsWith('__tgpay')).length].join(',')",
         )
         .await
-        .unwrap()
-        .into_value::<String>()
         .unwrap();
     assert_eq!(shapes, "function,function,0");
     // A window closed by the person ends the wait.
-    page.page().clone().close().await.unwrap();
+    page.page().close().await.unwrap();
     assert!(matches!(
         page.wait(PAGE_WAIT).await,
         Err(BrowserError::Closed)
@@ -706,4 +696,403 @@ async fn the_gateway_checks_cards_and_forms_before_issuing_a_token() {
     assert_eq!(status, 409, "{body}");
     assert!(error_field(&body).1.contains("already paid"), "{body}");
     sandbox.shutdown().await;
+}
+
+/// Card details the sandbox's gateway issued for `form` (a token that really pays), as the
+/// `eventData` JSON of `payment_form_submit`.
+async fn real_card_event(form: &tgpay::CardForm) -> String {
+    let card = r#"{"name":"Bob","number":"4242424242424242","expiry":"12/34","cvc":"123"}"#;
+    let (status, body) = http("POST", &format!("{}/tokenize", form.url), card).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    serde_json::json!({
+        "title": answer["title"],
+        "credentials": { "type": "card", "token": answer["token"] },
+    })
+    .to_string()
+}
+
+/// What an app using the relay does: the card from the page at `url`, then the checkout.
+async fn pay_through_page(
+    browser: &WebBrowser,
+    payments: &Payments,
+    form: &tgpay::CardForm,
+    url: &str,
+    wait: Duration,
+) -> Result<tgpay::Paid, BrowserError> {
+    let card = browser.collect_credentials(url, wait).await?;
+    match payments
+        .checkout(form)
+        .credentials(Credentials::Web(card))
+        .send()
+        .await?
+    {
+        Outcome::Paid(paid) => Ok(paid),
+        other => panic!("paid expected, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_page_that_leaves_https_or_loopback_ends_the_relay_and_nothing_is_charged() {
+    let sandbox = sandbox().await;
+    let bob = flow(&sandbox, BOB);
+    let form = card_form(&bob.payments, "ebook").await;
+    let steal = html(&format!(
+        "TelegramWebviewProxy.postEvent('payment_form_submit', {});",
+        serde_json::to_string(&real_card_event(&form).await).unwrap()
+    ));
+    // `pay.evil.test` resolves to this machine, so that the page would load if it were let.
+    let pages = move |port| {
+        let evil = format!("http://pay.evil.test:{port}/steal");
+        HashMap::from([
+            ("/redirect", format!("{REDIRECT}{evil}")),
+            (
+                "/navigate",
+                html(&format!(
+                    "setTimeout(function () {{ location.href = '{evil}'; }}, 100);"
+                )),
+            ),
+            ("/steal", steal.clone()),
+        ])
+    };
+    let (base, server) = serve(pages).await;
+    let browser =
+        WebBrowser::launch(&options().arg("--host-resolver-rules=MAP pay.evil.test 127.0.0.1"))
+            .await
+            .unwrap();
+    // An HTTP redirect on the first load, and a script navigating once loaded.
+    for path in ["/redirect", "/navigate"] {
+        let err = pay_through_page(
+            &browser,
+            &bob.payments,
+            &form,
+            &format!("{base}{path}"),
+            PAGE_WAIT,
+        )
+        .await
+        .unwrap_err();
+        let BrowserError::NavigationRefused { url, reason } = &err else {
+            panic!("{path}: a refused navigation expected, got {err:?}");
+        };
+        assert!(url.starts_with("http://pay.evil.test:"), "{url}");
+        assert!(reason.contains("https"), "{reason}");
+        assert!(err.to_string().contains("nothing was sent"), "{err}");
+    }
+    // The refused page was never fetched: it would have been served from here.
+    assert!(sandbox.world().charges().is_empty());
+    assert_eq!(
+        sandbox.world().call_count(BOB, "payments.sendPaymentForm"),
+        0
+    );
+    browser.close().await;
+    server.abort();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_card_posted_by_an_iframe_is_ignored_and_nothing_is_charged() {
+    let sandbox = sandbox().await;
+    let bob = flow(&sandbox, BOB);
+    let form = card_form(&bob.payments, "ebook").await;
+    let message = serde_json::json!({
+        "eventType": "payment_form_submit",
+        "eventData": real_card_event(&form).await,
+    })
+    .to_string();
+    // Each frame posts the web clients' shape to its parent, and tries the parent's bridge
+    // (which the browser forbids across origins). A frame of the page's own origin could call
+    // the top page's functions anyway, as any of that origin's scripts can: the origin is the
+    // web's security boundary, so this frame only posts.
+    let post = |reach_parent: bool| {
+        let reach = if reach_parent {
+            format!(
+                "try {{ window.parent.TelegramWebviewProxy.postEvent('payment_form_submit', {}); }} catch (e) {{}}",
+                serde_json::to_string(&message).unwrap()
+            )
+        } else {
+            String::new()
+        };
+        html(&format!(
+            "window.parent.postMessage({}, '*'); {reach}",
+            serde_json::to_string(&message).unwrap()
+        ))
+    };
+    let (foreign, same) = (post(true), post(false));
+    // The top page is the provider's (127.0.0.1); one frame is of another origin
+    // (`localhost`), one of the same origin: neither is the top frame.
+    let pages = move |port| {
+        HashMap::from([
+            (
+                "/outer",
+                format!(
+                    "<!doctype html><html><body><p>provider</p>\
+                     <iframe src=\"http://localhost:{port}/foreign\"></iframe>\
+                     <iframe src=\"/same\"></iframe></body></html>"
+                ),
+            ),
+            ("/foreign", foreign.clone()),
+            ("/same", same.clone()),
+        ])
+    };
+    let (base, server) = serve(pages).await;
+    let browser = launch().await;
+    let err = pay_through_page(
+        &browser,
+        &bob.payments,
+        &form,
+        &format!("{base}/outer"),
+        Duration::from_secs(2),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, BrowserError::Timeout { rejected: None, .. }),
+        "{err:?}"
+    );
+    assert!(sandbox.world().charges().is_empty());
+    assert_eq!(
+        sandbox.world().call_count(BOB, "payments.sendPaymentForm"),
+        0
+    );
+    browser.close().await;
+    server.abort();
+    sandbox.shutdown().await;
+}
+
+/// The parent process id of `pid`.
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// `pid` and every process descended from it.
+fn process_tree(pid: u32) -> Vec<u32> {
+    let all: Vec<u32> = std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut tree = vec![pid];
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for &p in &all {
+            if !tree.contains(&p) && parent_of(p).is_some_and(|parent| tree.contains(&parent)) {
+                tree.push(p);
+                grew = true;
+            }
+        }
+    }
+    tree
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+/// Listening TCP sockets (inode, port) in the network namespace of `pid`.
+fn listening_tcp(pid: u32) -> Vec<(u64, u16)> {
+    let mut found = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.get(3) == Some(&"0A") {
+                let port = fields[1]
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| u16::from_str_radix(p, 16).ok());
+                if let (Some(port), Some(inode)) =
+                    (port, fields.get(9).and_then(|i| i.parse().ok()))
+                {
+                    found.push((inode, port));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The socket inodes `pid` holds.
+fn sockets_of(pid: u32) -> Vec<u64> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|entries| {
+            entries
+                .filter_map(|e| {
+                    let link = std::fs::read_link(e.ok()?.path()).ok()?;
+                    let link = link.to_str()?;
+                    link.strip_prefix("socket:[")?
+                        .strip_suffix(']')?
+                        .parse()
+                        .ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether this test runs as root and the `nobody` account exists, to act as another account.
+fn nobody() -> Option<(u32, u32)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    if uid.split_whitespace().next()? != "0" {
+        return None;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    let fields: Vec<&str> = passwd
+        .lines()
+        .find(|l| l.starts_with("nobody:"))?
+        .split(':')
+        .collect();
+    Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?))
+}
+
+#[tokio::test]
+async fn the_browser_has_no_port_a_private_profile_and_another_account_cannot_reach_it() {
+    let (base, server) = serve(|_| HashMap::from([("/silent", html(""))])).await;
+    let browser = launch().await;
+    let page = browser
+        .open_payment_form(&format!("{base}/silent"))
+        .await
+        .unwrap();
+    let pid = browser.pid().unwrap();
+    let tree = process_tree(pid);
+    assert!(tree.len() > 1, "Chromium's helper processes: {tree:?}");
+    let line = cmdline(pid);
+    assert!(line.contains("--remote-debugging-pipe"), "{line}");
+    assert!(!line.contains("--remote-debugging-port"), "{line}");
+
+    // No process of the browser holds a listening TCP socket.
+    for &p in &tree {
+        let listening = listening_tcp(p);
+        for inode in sockets_of(p) {
+            assert!(
+                !listening.iter().any(|(i, _)| *i == inode),
+                "process {p} ({}) listens on {listening:?}",
+                cmdline(p)
+            );
+        }
+    }
+
+    // The profile is private to this account.
+    let profile = browser.profile_dir().unwrap().to_owned();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&profile).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+
+    // Another account tries what a DevTools client would: read the profile's
+    // DevToolsActivePort, and ask every port listening on loopback for /json/version.
+    if let Some((uid, gid)) = nobody() {
+        use std::os::unix::process::CommandExt;
+        let ports: Vec<String> = listening_tcp(std::process::id())
+            .iter()
+            .map(|(_, port)| port.to_string())
+            .collect();
+        let probe = r#"profile="$1"; shift
+ls -a "$profile" >/dev/null 2>&1 && echo "listed the profile"
+cat "$profile/DevToolsActivePort" >/dev/null 2>&1 && echo "read DevToolsActivePort"
+# Each probe in a subshell: a port that closed meanwhile (another test's server) makes the
+# redirection fail, which would end a non-interactive shell.
+for port in "$@"; do
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 0
+    printf 'GET /json/version HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    timeout 2 cat <&3 | grep -q webSocketDebuggerUrl && echo "DevTools on port $port"
+  )
+done 2>/dev/null
+echo done"#;
+        let output = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(probe)
+            .arg("probe")
+            .arg(&profile)
+            .args(&ports)
+            .current_dir("/")
+            .uid(uid)
+            .gid(gid)
+            .output()
+            .expect("bash runs as nobody");
+        let said = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            said,
+            "done\n",
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    drop(page);
+    browser.close().await;
+    assert!(!profile.exists(), "{}", profile.display());
+    server.abort();
+}
+
+/// The seccomp mode of `pid` (2: a filter, as Chromium's sandbox installs in renderers).
+fn seccomp(pid: u32) -> Option<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("Seccomp:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The renderer processes of a browser.
+fn renderers(pid: u32) -> Vec<u32> {
+    process_tree(pid)
+        .into_iter()
+        .filter(|p| cmdline(*p).contains("--type=renderer"))
+        .collect()
+}
+
+#[tokio::test]
+async fn chromium_runs_in_its_sandbox_unless_it_is_turned_off() {
+    use tgpay::browser::{BrowserSandbox, SandboxOff, SandboxState};
+    let (base, server) = serve(|_| HashMap::from([("/silent", html(""))])).await;
+
+    let browser = launch().await;
+    let state = browser.sandbox();
+    assert!(matches!(state, SandboxState::On { .. }), "{state:?}");
+    let _page = browser
+        .open_payment_form(&format!("{base}/silent"))
+        .await
+        .unwrap();
+    let pid = browser.pid().unwrap();
+    assert!(!cmdline(pid).contains("--no-sandbox"), "{}", cmdline(pid));
+    let sandboxed = renderers(pid);
+    assert!(!sandboxed.is_empty());
+    for renderer in &sandboxed {
+        assert_eq!(seccomp(*renderer), Some(2), "{}", cmdline(*renderer));
+    }
+    drop(_page);
+    browser.close().await;
+
+    let browser = WebBrowser::launch(&options().sandbox(BrowserSandbox::Off))
+        .await
+        .unwrap();
+    assert_eq!(browser.sandbox(), SandboxState::Off(SandboxOff::Requested));
+    let _page = browser
+        .open_payment_form(&format!("{base}/silent"))
+        .await
+        .unwrap();
+    let pid = browser.pid().unwrap();
+    assert!(cmdline(pid).contains("--no-sandbox"));
+    for renderer in renderers(pid) {
+        assert_eq!(seccomp(renderer), Some(0), "{}", cmdline(renderer));
+    }
+    drop(_page);
+    browser.close().await;
+    server.abort();
 }

@@ -662,3 +662,428 @@ fn login_keeps_a_session_file_that_the_other_commands_use() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Starts `tgpay sandbox` with `args` (a scenario file, say).
+fn sandbox_with(tag: &str, args: &[&str]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgpay"))
+        .arg("sandbox")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tgpay sandbox starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("the connection line");
+    let file = std::env::temp_dir().join(format!("tgpay-cli-{}-{tag}.json", std::process::id()));
+    std::fs::write(&file, &line).expect("write the connection line");
+    let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    Running { child, file, info }
+}
+
+/// What a bot could put in any text: window title (OSC 0) and BEL, clear screen, conceal,
+/// a bare carriage return, a right-to-left override, a zero-width space, a C1 CSI, and an OSC 8
+/// hyperlink.
+const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[8m\r\u{202e}\u{200b}\u{9b}31m\u{1b}]8;;http://evil.test\u{1b}\\x";
+
+/// The default world with hostile text in every field `tgpay form` and `tgpay pay` print.
+fn hostile_scenario() -> PathBuf {
+    use tgpay::sandbox::Scenario;
+    let h = |s: &str| format!("{s} {HOSTILE}");
+    let mut world = Scenario::default_world();
+    for merchant in &mut world.merchants {
+        merchant.name = h(&merchant.name);
+        merchant.reject_reason = h(&merchant.reject_reason);
+        for rule in &mut merchant.shipping {
+            for option in &mut rule.options {
+                option.title = h(&option.title);
+                for price in &mut option.prices {
+                    price.label = h(&price.label);
+                }
+            }
+        }
+    }
+    for user in &mut world.users {
+        for card in &mut user.saved_cards {
+            card.title = h(&card.title);
+        }
+    }
+    for invoice in &mut world.invoices {
+        invoice.title = h(&invoice.title);
+        invoice.description = format!("{}\n{HOSTILE}", invoice.description);
+        if let Some(terms) = &mut invoice.terms_url {
+            *terms = h(terms);
+        }
+        if let Some(reason) = &mut invoice.precheckout_reject {
+            *reason = h(reason);
+        }
+        if invoice.slug == "hoodie" {
+            // A label that pretends to be the total, then conceals what follows.
+            invoice.prices = vec![
+                tgpay::sandbox::scenario::PriceSpec {
+                    label: "Total $1.00\n\u{1b}[8m".to_owned(),
+                    amount: 95_251,
+                },
+                tgpay::sandbox::scenario::PriceSpec {
+                    label: h("Gift wrapping"),
+                    amount: 250,
+                },
+            ];
+        }
+    }
+    let path = std::env::temp_dir().join(format!("tgpay-hostile-{}.json", std::process::id()));
+    std::fs::write(&path, serde_json::to_string(&world).unwrap()).unwrap();
+    path
+}
+
+/// A `tgpay` run in a pseudo-terminal: everything it writes, as a terminal receives it.
+struct PtyRun {
+    child: std::process::Child,
+    output: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    input: std::fs::File,
+}
+
+impl PtyRun {
+    fn start(sb: &Running, user: i64, args: &[&str]) -> PtyRun {
+        let (pty, pts) = pty_process::blocking::open().expect("a pseudo-terminal");
+        pty.resize(pty_process::Size::new(40, 120)).unwrap();
+        let child = pty_process::blocking::Command::new(env!("CARGO_BIN_EXE_tgpay"))
+            .args(args)
+            .arg("--sandbox")
+            .arg(&sb.file)
+            .args(["--user", &user.to_string()])
+            .env("TERM", "xterm-256color")
+            .env("TGPAY_STRIPE_TOKEN", "tok_sandbox_visa")
+            .env_remove("TGPAY_PASSWORD")
+            .env_remove("TGPAY_SESSION")
+            .env_remove("RUST_LOG")
+            .spawn(pts)
+            .expect("tgpay runs in the pseudo-terminal");
+        let fd: std::os::fd::OwnedFd = pty.into();
+        let input = std::fs::File::from(fd.try_clone().unwrap());
+        let mut reader = std::fs::File::from(fd);
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        std::thread::spawn({
+            let output = std::sync::Arc::clone(&output);
+            move || {
+                use std::io::Read;
+                let mut buf = [0u8; 4096];
+                // Reading fails (EIO) once the program has exited.
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    output.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            }
+        });
+        PtyRun {
+            child,
+            output,
+            input,
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the output contains `needle`.
+    fn expect(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let text = self.text();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{needle:?} never came: {text:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    fn send(&mut self, text: &str) {
+        use std::io::Write;
+        self.input.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Waits for the exit code, then for the last output.
+    fn finish(mut self) -> (Option<i32>, String) {
+        let status = self.child.wait().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        (status.code(), self.text())
+    }
+}
+
+/// Asserts that a terminal received no control character but line ends (CR LF), and no bidi
+/// or invisible formatting character.
+fn assert_inert(output: &str) {
+    let chars: Vec<char> = output.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let line_end = c == '\n' || (c == '\r' && chars.get(i + 1) == Some(&'\n'));
+        assert!(
+            line_end || !tgpay::text::is_unsafe(c),
+            "{:?} (U+{:04X}) reached the terminal at {i}: {output:?}",
+            c,
+            u32::from(c)
+        );
+    }
+}
+
+#[test]
+fn hostile_bot_text_cannot_drive_the_terminal_and_the_real_total_is_asked() {
+    let scenario = hostile_scenario();
+    let sb = sandbox_with("hostile", &["--scenario", scenario.to_str().unwrap()]);
+
+    // The form: every field shown, escaped.
+    let run = PtyRun::start(&sb, ALICE, &["form", "hoodie"]);
+    let (code, output) = run.finish();
+    assert_eq!(code, Some(0), "{output}");
+    assert_inert(&output);
+    for shown in [
+        "Sandbox Hoodie \\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{1b}[8m\\r\\u{202e}\\u{200b}\\u{9b}31m",
+        "Sold by Sandbox Shop \\u{1b}]0;pwned",
+        "Total $1.00\\n\\u{1b}[8m",
+        "Saved card: Visa *4242 \\u{1b}]0;pwned",
+    ] {
+        assert!(output.contains(shown), "{shown} in {output}");
+    }
+
+    // Paying: the real total is the last line before the question, and it is what is charged.
+    let mut run = PtyRun::start(
+        &sb,
+        ALICE,
+        &[
+            "pay",
+            "hoodie",
+            "--use-saved-info",
+            "--shipping",
+            "standard",
+            "--stripe-token",
+        ],
+    );
+    let before = run.expect("[y/N] ");
+    assert_inert(&before);
+    let lines: Vec<&str> = before
+        .split("\r\n")
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        lines[lines.len() - 2..],
+        ["Total: $960.00", "Pay $960.00? [y/N]"],
+        "{before}"
+    );
+    assert!(
+        before.contains("Standard (5-7 days) \\u{1b}]0;pwned"),
+        "{before}"
+    );
+    run.send("y\n");
+    let (code, output) = run.finish();
+    assert_eq!(code, Some(0), "{output}");
+    assert_inert(&output);
+    assert!(output.contains("Paid $960.00."), "{output}");
+    assert!(output.contains("Total paid"), "{output}");
+
+    // A pre-checkout refusal: the merchant's reason, escaped, on the one error line.
+    let run = PtyRun::start(&sb, ALICE, &["pay", "sold-out", "--stripe-token", "--yes"]);
+    let (code, output) = run.finish();
+    assert_eq!(code, Some(1), "{output}");
+    assert_inert(&output);
+    assert!(output.contains("\\u{1b}]0;pwned"), "{output}");
+
+    // JSON keeps the exact text, escaped by JSON itself.
+    let out = tgpay(&sb, ALICE, &["--json", "form", "hoodie"], &[]);
+    let form = &json_lines(&out)[0];
+    assert_eq!(form["title"], format!("Sandbox Hoodie {HOSTILE}"));
+    assert_eq!(
+        form["invoice"]["prices"][0]["label"],
+        "Total $1.00\n\u{1b}[8m"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+    let _ = std::fs::remove_file(scenario);
+}
+
+/// `pid`'s parent, and whether it is still running (not a zombie).
+fn proc_stat(pid: u32) -> Option<(u32, bool)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = rest.next()?;
+    let parent = rest.next()?.parse().ok()?;
+    Some((parent, state != "Z"))
+}
+
+/// `pid` and every running process descended from it.
+fn process_tree(pid: u32) -> Vec<u32> {
+    let all: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(|e| {
+                    let p: u32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+                    let (parent, running) = proc_stat(p)?;
+                    running.then_some((p, parent))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut tree = vec![pid];
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for &(p, parent) in &all {
+            if !tree.contains(&p) && tree.contains(&parent) {
+                tree.push(p);
+                grew = true;
+            }
+        }
+    }
+    tree
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+/// Waits until `done` holds, for up to `seconds`.
+fn wait_until(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    done()
+}
+
+#[test]
+fn sigterm_and_sighup_close_the_browser_and_even_sigkill_leaves_none() {
+    use std::os::unix::process::ExitStatusExt;
+    let sb = sandbox("signals");
+    for signal in ["TERM", "HUP", "KILL"] {
+        let child = Command::new(env!("CARGO_BIN_EXE_tgpay"))
+            .args([
+                "--json",
+                "pay",
+                "ebook",
+                "--browser",
+                "--headless",
+                "--verify-timeout",
+                "120",
+                "--yes",
+                "--sandbox",
+            ])
+            .arg(&sb.file)
+            .args(["--user", &BOB.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The payment page is open: the browser runs a renderer.
+        let tgpay_pid = child.id();
+        assert!(
+            wait_until(30, || process_tree(tgpay_pid)
+                .iter()
+                .any(|p| cmdline(*p).contains("--type=renderer"))),
+            "no browser came up"
+        );
+        let browser: Vec<u32> = process_tree(tgpay_pid)
+            .into_iter()
+            .filter(|p| *p != tgpay_pid)
+            .collect();
+        let profile = browser
+            .iter()
+            .find_map(|p| {
+                cmdline(*p)
+                    .split(' ')
+                    .find_map(|a| a.strip_prefix("--user-data-dir=").map(PathBuf::from))
+            })
+            .expect("the browser's profile");
+        assert!(profile.exists());
+        let killed = Command::new("kill")
+            .args([format!("-{signal}"), tgpay_pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        if signal == "KILL" {
+            assert_eq!(out.status.signal(), Some(9));
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+            let lines = json_lines(&out);
+            let message = lines.last().unwrap()["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains(&format!("stopped by SIG{signal}")),
+                "{message}"
+            );
+            assert!(message.contains("nothing was paid"), "{message}");
+            assert!(!profile.exists(), "{} left behind", profile.display());
+        }
+        // No process of the browser outlives tgpay.
+        assert!(
+            wait_until(5, || browser
+                .iter()
+                .all(|p| !proc_stat(*p).is_some_and(|(_, running)| running))),
+            "after SIG{signal}, still running: {:?}",
+            browser
+                .iter()
+                .filter(|p| proc_stat(**p).is_some_and(|(_, r)| r))
+                .map(|p| cmdline(*p))
+                .collect::<Vec<_>>()
+        );
+        // A killed tgpay cannot remove its profile; the test does.
+        let _ = std::fs::remove_dir_all(&profile);
+    }
+}
+
+#[test]
+fn sigterm_while_a_payment_waits_for_the_bank_exits_3() {
+    let sb = sandbox("sigterm-3ds");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgpay"))
+        .args([
+            "--json",
+            "pay",
+            "ebook",
+            "--stripe-token",
+            "--verify-timeout",
+            "120",
+            "--yes",
+            "--sandbox",
+        ])
+        .arg(&sb.file)
+        .args(["--user", &BOB.to_string()])
+        .env("TGPAY_STRIPE_TOKEN", "tok_sandbox_3ds")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("\"verification\"") {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no verification step"
+        );
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3), "{rest}");
+    let last: Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    let message = last["error"]["message"].as_str().unwrap();
+    assert_eq!(last["error"]["kind"], "ambiguous");
+    assert!(message.contains("may have gone through"), "{message}");
+}

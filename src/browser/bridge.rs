@@ -13,9 +13,14 @@
 //! 3. `window.parent.postMessage(JSON.stringify({eventType, eventData}), '*')`, from a page
 //!    inside an iframe (web clients).
 //!
-//! The injected script defines the first two and listens for the third, in every frame, and
-//! forwards each call to Rust through a DevTools binding as
-//! `{"via": "<bridge>", "message": <what the page passed>}`; [`parse`] reads that.
+//! The injected script runs before the page's own scripts in every frame. In the top frame (the
+//! provider's page) it defines the first two bridges and listens for the third, and forwards
+//! each call to Rust through a DevTools binding as
+//! `{"via": "<bridge>", "message": <what the page passed>}`; [`parse`] reads that. A message
+//! posted by another frame (an iframe) or from another origin is not forwarded: only the
+//! notice `{"via": "foreign", "origin": <its origin>}` is, without its content, for the log. In
+//! every other frame the script only removes the binding, so that no iframe can reach it; the
+//! relay also checks, on its side, that each call comes from the top frame's own context.
 
 use std::fmt;
 
@@ -76,8 +81,8 @@ pub(crate) fn script(binding: &str) -> String {
 const BRIDGE_SCRIPT: &str = r#"(function () {
   'use strict';
   var deliver = window['__BINDING__'];
-  if (typeof deliver !== 'function') { return; }
   try { delete window['__BINDING__']; } catch (e) {}
+  if (typeof deliver !== 'function' || window.top !== window) { return; }
   function send(via, message) {
     try { deliver(JSON.stringify({ via: via, message: message })); } catch (e) {}
   }
@@ -97,18 +102,46 @@ const BRIDGE_SCRIPT: &str = r#"(function () {
       Object.defineProperty(window, 'external', { value: Object.freeze({ notify: notify }) });
     }
   } catch (e) {}
+  var origin = window.location.origin;
   window.addEventListener('message', function (event) {
     var data = event.data;
     if (typeof data !== 'string') {
       try { data = JSON.stringify(data); } catch (e) { return; }
     }
-    if (typeof data === 'string' && data.indexOf('eventType') >= 0) { send('postMessage', data); }
+    if (typeof data !== 'string' || data.indexOf('eventType') < 0) { return; }
+    if (event.source !== window || event.origin !== origin) {
+      try { deliver(JSON.stringify({ via: 'foreign', origin: String(event.origin) })); } catch (e) {}
+      return;
+    }
+    send('postMessage', data);
   }, true);
 })();"#;
 
+/// What the bridge script forwarded.
+pub(crate) enum Forwarded {
+    /// A web event the top frame posted.
+    Event(BridgeEvent),
+    /// A message that looked like a web event, posted by another frame or from another origin:
+    /// ignored. Only its origin is kept.
+    Foreign {
+        /// `event.origin` (`https://ads.example`, `null`).
+        origin: String,
+    },
+}
+
 /// Reads what the bridge script forwarded. `None` for anything that is not a web event.
-pub(crate) fn parse(payload: &str) -> Option<BridgeEvent> {
+pub(crate) fn parse(payload: &str) -> Option<Forwarded> {
     let envelope: Value = serde_json::from_str(payload).ok()?;
+    if envelope.get("via").and_then(Value::as_str) == Some("foreign") {
+        let origin = envelope.get("origin").and_then(Value::as_str).unwrap_or("");
+        return Some(Forwarded::Foreign {
+            origin: origin.chars().take(200).collect(),
+        });
+    }
+    parse_event(&envelope).map(Forwarded::Event)
+}
+
+fn parse_event(envelope: &Value) -> Option<BridgeEvent> {
     let bridge = Bridge::from_via(envelope.get("via")?.as_str()?)?;
     let message = envelope.get("message")?;
     let (event_type, data) = match bridge {
@@ -159,13 +192,20 @@ mod tests {
         WebCredentials::from_event(&event.data).unwrap()
     }
 
+    fn event(payload: &str) -> Option<BridgeEvent> {
+        match parse(payload)? {
+            Forwarded::Event(event) => Some(event),
+            Forwarded::Foreign { .. } => None,
+        }
+    }
+
     #[test]
     fn webview_proxy_with_json_text_as_telegram_desktop_expects() {
         let payload = envelope(
             "TelegramWebviewProxy",
             serde_json::json!({ "eventType": "payment_form_submit", "eventData": DATA }),
         );
-        let event = parse(&payload).unwrap();
+        let event = event(&payload).unwrap();
         assert_eq!(event.bridge, Bridge::WebviewProxy);
         assert_eq!(event.event_type, "payment_form_submit");
         assert_eq!(event.data.as_str(), DATA);
@@ -181,7 +221,7 @@ mod tests {
             "TelegramWebviewProxy",
             serde_json::json!({ "eventType": "payment_form_submit", "eventData": data }),
         );
-        let event = parse(&payload).unwrap();
+        let event = event(&payload).unwrap();
         assert_eq!(credentials(&event).title(), "Visa *4242");
     }
 
@@ -194,7 +234,7 @@ mod tests {
             ("external.notify", Bridge::ExternalNotify),
             ("postMessage", Bridge::PostMessage),
         ] {
-            let event = parse(&envelope(via, Value::String(message.clone()))).unwrap();
+            let event = event(&envelope(via, Value::String(message.clone()))).unwrap();
             assert_eq!(event.bridge, bridge);
             assert_eq!(event.event_type, "payment_form_submit");
             assert_eq!(credentials(&event).title(), "Visa *4242");
@@ -214,6 +254,16 @@ mod tests {
             r#"{"via":"TelegramWebviewProxy","message":{"eventType":7}}"#,
         ] {
             assert!(parse(payload).is_none(), "{payload}");
+            assert!(event(payload).is_none(), "{payload}");
+        }
+    }
+
+    #[test]
+    fn a_foreign_post_keeps_only_its_origin() {
+        let payload = r#"{"via":"foreign","origin":"http://localhost:1234","message":"secret"}"#;
+        match parse(payload) {
+            Some(Forwarded::Foreign { origin }) => assert_eq!(origin, "http://localhost:1234"),
+            _ => panic!("a foreign notice expected"),
         }
     }
 
@@ -223,7 +273,7 @@ mod tests {
             "postMessage",
             Value::String(r#"{"eventType":"iframe_ready"}"#.to_owned()),
         );
-        let event = parse(&payload).unwrap();
+        let event = event(&payload).unwrap();
         assert_eq!(event.event_type, "iframe_ready");
         assert!(event.data.is_empty());
         assert!(WebCredentials::from_event(&event.data).is_err());
@@ -234,6 +284,10 @@ mod tests {
         let script = script("__tgpay_0123");
         assert!(!script.contains("__BINDING__"));
         assert_eq!(script.matches("__tgpay_0123").count(), 2);
+        // Only the top frame gets the bridges; messages from frames or other origins are not
+        // forwarded.
+        assert!(script.contains("window.top !== window"));
+        assert!(script.contains("event.source !== window || event.origin !== origin"));
         for needle in [
             "TelegramWebviewProxy",
             "'notify'",

@@ -19,7 +19,7 @@
 //!
 //! let browser = WebBrowser::launch(&BrowserOptions::visible()).await?;
 //! let card = browser.collect_credentials(&form.url, Duration::from_secs(600)).await?;
-//! println!("paying with {}", card.title());
+//! println!("paying with {}", tgpay::text::sanitize(card.title()));
 //! let outcome = payments.checkout(&form).credentials(Credentials::Web(card)).send().await?;
 //! let paid = match outcome {
 //!     Outcome::Paid(paid) => paid,
@@ -36,38 +36,65 @@
 //! [`collect_credentials`] and [`verify`] do the same with a browser of their own, launched
 //! for the one page and closed afterwards, whatever the outcome.
 //!
+//! # What the relay guarantees
+//!
+//! - **A private browser.** Chromium is driven over `--remote-debugging-pipe` (file
+//!   descriptors 3 and 4, as Playwright and Puppeteer launch it): no DevTools port, nothing
+//!   another account on the machine can connect to. Its profile is a fresh directory of mode
+//!   0700, removed when the browser closes.
+//! - **Chromium's sandbox on** ([`BrowserSandbox::Auto`]): off only where it cannot work —
+//!   tgpay runs as root and the system cannot make user namespaces — and then
+//!   [`WebBrowser::sandbox`] says why. When tgpay runs as root, Chromium starts in a user
+//!   namespace of its own where it is not root, so that its sandbox can start.
+//! - **Credentials only from the provider's page.** `payment_form_submit` is taken only from
+//!   the top frame, and only while the top-level URL is `https` (or plain `http` on loopback):
+//!   the rule is checked on the first URL, on every redirect and on every navigation (each
+//!   document request of the top frame is paused until it passes). A page that goes elsewhere
+//!   ends the relay with [`BrowserError::NavigationRefused`]; a message posted by an iframe or
+//!   from another origin is ignored and logged without its content.
+//! - **The browser dies with tgpay.** It runs in its own process group, with a parent-death
+//!   signal: even a tgpay killed with SIGKILL leaves no browser. [`WebBrowser::close`] (and
+//!   dropping a [`WebBrowser`]) kills what is left and removes the profile.
+//!
 //! Chromium is found through `CHROME`, then `chromium`, `chromium-browser`, `google-chrome`
 //! and `google-chrome-stable` on `PATH`, then `/usr/bin/chromium`; with none,
-//! [`BrowserError::NotFound`] says how to install it. Each browser gets a fresh profile in a
-//! temporary directory, removed when it closes. Card details typed into the page stay in
+//! [`BrowserError::NotFound`] says how to install it. Card details typed into the page stay in
 //! Chromium; what tgpay receives is the provider's token, held as a
-//! [`Secret`](crate::secret::Secret) and never logged (keep `chromiumoxide`'s trace-level
-//! logs, which echo raw DevTools traffic, switched off).
+//! [`Secret`](crate::secret::Secret) and never logged. Unix only.
 
 mod bridge;
+mod cdp;
+mod error;
+mod launch;
 mod locate;
+mod page;
+mod process;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chromiumoxide::cdp::browser_protocol::page::AddScriptToEvaluateOnNewDocumentParams;
-use chromiumoxide::cdp::browser_protocol::target::{CloseTargetParams, EventTargetDestroyed};
-use chromiumoxide::cdp::js_protocol::runtime::{AddBindingParams, EventBindingCalled};
-use chromiumoxide::error::CdpError;
-use chromiumoxide::listeners::EventStream;
-use chromiumoxide::{Browser, BrowserConfig, Page};
-use futures_util::StreamExt;
-use tokio::sync::{Mutex, watch};
+use chromiumoxide_cdp::cdp::browser_protocol::browser::{CloseParams, GetVersionParams};
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use bridge::Bridge;
-pub use chromiumoxide;
+pub use cdp::CdpError;
+/// The DevTools protocol's typed commands and events (chromiumoxide's generated types), for
+/// [`Page::execute`].
+pub use chromiumoxide_cdp::cdp as protocol;
+pub use chromiumoxide_types::Command;
+pub use error::BrowserError;
+pub use launch::{BrowserSandbox, SandboxOff, SandboxState};
 pub use locate::{FALLBACK, PATH_NAMES};
+pub use page::Page;
 
 use crate::checkout::{AmbiguityCause, AmbiguousPayment, Paid, Verification};
-use crate::credentials::{CredentialsError, WebCredentials};
+use crate::credentials::WebCredentials;
 use crate::payments::Payments;
+use crate::text::Escaped;
+use page::{BridgeSetup, Signal, Tab};
 
 /// The Chromium flags every launch uses: no first-run UI, no background traffic (updates,
 /// sync, QUIC probes), no GPU, shared memory in `/tmp`.
@@ -94,136 +121,8 @@ const ABANDON_GRACE: Duration = Duration::from_secs(1);
 /// the result.
 const VISIBLE_LINGER: Duration = Duration::from_millis(1200);
 
-/// How often the browser process is checked for having exited.
-const WATCH_INTERVAL: Duration = Duration::from_millis(200);
-
-/// What went wrong in the browser. Never contains card details or credentials.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BrowserError {
-    /// No Chromium was found.
-    #[error(
-        "no Chromium was found (looked at $CHROME, then chromium, chromium-browser, \
-         google-chrome and google-chrome-stable on PATH, then /usr/bin/chromium): install it \
-         (`apt-get install chromium` on Debian and Ubuntu) or set CHROME to the browser's path"
-    )]
-    NotFound,
-    /// A visible window was asked for, and there is no display to show it on.
-    #[error(
-        "a visible browser window needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is \
-         set: run from a desktop session, or use a headless browser (BrowserOptions::headless)"
-    )]
-    NoDisplay,
-    /// `CHROME` names no executable file.
-    #[error(
-        "CHROME is set to {value:?}, which is not an executable file: point it at Chromium or \
-         Google Chrome, or unset it"
-    )]
-    ChromeEnvInvalid {
-        /// The value of `CHROME`.
-        value: String,
-    },
-    /// [`BrowserOptions::executable`] is not an executable file.
-    #[error("the browser {path:?} is not an executable file: give the path of Chromium")]
-    ExecutableInvalid {
-        /// The path given.
-        path: PathBuf,
-    },
-    /// The temporary profile directory could not be made.
-    #[error("could not make a temporary profile directory for Chromium: {source}")]
-    Profile {
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Chromium did not start, or its DevTools endpoint did not answer.
-    #[error("Chromium ({path:?}) did not start: {source}")]
-    Launch {
-        /// The browser that was run.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// A DevTools command failed.
-    #[error("the browser failed to {step}: {source}")]
-    DevTools {
-        /// What was being done (`open a tab`).
-        step: &'static str,
-        /// Why.
-        #[source]
-        source: CdpError,
-    },
-    /// The URL is not one the relay opens.
-    #[error("{url} is not a payment page the browser may open: {reason}")]
-    UrlRefused {
-        /// The URL.
-        url: String,
-        /// Why (`payment pages must use https`).
-        reason: &'static str,
-    },
-    /// The page did not load.
-    #[error("the page {url} did not load: {reason}")]
-    Navigation {
-        /// The URL.
-        url: String,
-        /// Chromium's reason (`net::ERR_CONNECTION_REFUSED`).
-        reason: String,
-    },
-    /// The window or the browser was closed before the page sent the card details: nothing
-    /// was paid.
-    #[error(
-        "the payment window was closed before the card details were sent: nothing was paid; \
-         open the payment form again to pay"
-    )]
-    Closed,
-    /// The payment page sent no usable card details in time: nothing was paid.
-    #[error(
-        "the payment page sent no card details within {waited:?}: nothing was paid{}",
-        rejected.as_ref().map(|e| format!("; it did post a payment_form_submit event that \
-            cannot be used ({e})")).unwrap_or_default()
-    )]
-    Timeout {
-        /// How long the page had.
-        waited: Duration,
-        /// The last `payment_form_submit` event the page posted that could not be read.
-        rejected: Option<CredentialsError>,
-    },
-    /// The 3-D Secure window was closed before the bank answered.
-    #[error(
-        "the 3-D Secure window was closed before the bank answered: the payment may still \
-         complete; call Payments::reconcile with `pending` before paying again"
-    )]
-    Abandoned {
-        /// What to check with [`Payments::reconcile`].
-        pending: Box<AmbiguousPayment>,
-    },
-    /// The 3-D Secure page could not be shown; the payment waits for the bank.
-    #[error(
-        "the 3-D Secure page could not be shown ({source}): open {url} in a browser, then call \
-         Payments::reconcile with `pending` before paying again"
-    )]
-    VerificationNotShown {
-        /// The verification page.
-        url: String,
-        /// What to check with [`Payments::reconcile`].
-        pending: Box<AmbiguousPayment>,
-        /// Why it could not be shown.
-        #[source]
-        source: Box<BrowserError>,
-    },
-    /// The payment itself failed or its outcome is unknown
-    /// ([`Error::VerificationFailed`](crate::Error::VerificationFailed),
-    /// [`Error::Ambiguous`](crate::Error::Ambiguous), …).
-    #[error(transparent)]
-    Payment(#[from] crate::Error),
-}
-
-impl BrowserError {
-    fn devtools(step: &'static str) -> impl FnOnce(CdpError) -> BrowserError {
-        move |source| BrowserError::DevTools { step, source }
-    }
-}
+/// How many of Chromium's last stderr lines a launch error quotes.
+const STDERR_KEPT: usize = 12;
 
 /// How to run the browser: a visible window for people, headless for scripts.
 #[derive(Debug, Clone)]
@@ -232,7 +131,7 @@ pub struct BrowserOptions {
     executable: Option<PathBuf>,
     window_size: (u32, u32),
     launch_timeout: Duration,
-    sandbox: bool,
+    sandbox: BrowserSandbox,
     args: Vec<String>,
 }
 
@@ -244,7 +143,7 @@ impl BrowserOptions {
             executable: None,
             window_size: (560, 860),
             launch_timeout: Duration::from_secs(20),
-            sandbox: false,
+            sandbox: BrowserSandbox::Auto,
             args: Vec::new(),
         }
     }
@@ -275,11 +174,10 @@ impl BrowserOptions {
         self
     }
 
-    /// Runs Chromium with its own sandbox. Off by default (`--no-sandbox`), because Chromium
-    /// refuses to start sandboxed as root and in many containers; turn it on for a person's
-    /// desktop session.
-    pub fn sandbox(mut self, on: bool) -> Self {
-        self.sandbox = on;
+    /// Chromium's own sandbox: [`BrowserSandbox::Auto`] (the default) has it on wherever it
+    /// can work.
+    pub fn sandbox(mut self, sandbox: BrowserSandbox) -> Self {
+        self.sandbox = sandbox;
         self
     }
 
@@ -312,111 +210,183 @@ pub struct Submission {
     pub bridge: Bridge,
 }
 
-struct Shared {
-    browser: Mutex<Browser>,
-    headless: bool,
-}
-
 /// A running Chromium: open payment pages and 3-D Secure pages in it, then
-/// [`close`](WebBrowser::close) it. Dropping it kills the browser.
+/// [`close`](WebBrowser::close) it. Dropping it kills the browser and removes its profile.
 pub struct WebBrowser {
-    shared: Arc<Shared>,
+    conn: Arc<cdp::Connection>,
     gone: watch::Receiver<bool>,
     tasks: [JoinHandle<()>; 2],
     pid: Option<u32>,
-    devtools_url: String,
+    headless: bool,
+    sandbox: SandboxState,
     binding: String,
     profile: Option<tempfile::TempDir>,
+    closed: bool,
 }
 
 impl std::fmt::Debug for WebBrowser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebBrowser")
             .field("pid", &self.pid)
-            .field("headless", &self.shared.headless)
+            .field("headless", &self.headless)
+            .field("sandbox", &self.sandbox)
             .finish_non_exhaustive()
     }
 }
 
+/// A private profile directory (mode 0700) for one browser.
+fn private_profile() -> Result<tempfile::TempDir, BrowserError> {
+    use std::os::unix::fs::PermissionsExt;
+    let private = std::fs::Permissions::from_mode(0o700);
+    let profile = tempfile::Builder::new()
+        .prefix("tgpay-chromium-")
+        .permissions(private.clone())
+        .tempdir()
+        .map_err(|source| BrowserError::Profile { source })?;
+    // The mode is set again in case a umask or the filesystem changed it.
+    std::fs::set_permissions(profile.path(), private)
+        .map_err(|source| BrowserError::Profile { source })?;
+    Ok(profile)
+}
+
+/// Removes a profile directory; Chromium's helpers may still be writing to it for a moment
+/// after the browser exits, so a failed removal is tried again.
+fn remove_profile(profile: tempfile::TempDir) {
+    let path = profile.path().to_owned();
+    let mut result = profile.close();
+    for _ in 0..20 {
+        if result.is_ok() || !path.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        result = std::fs::remove_dir_all(&path);
+    }
+    if let Err(error) = result {
+        tracing::warn!(%error, path = %path.display(), "Chromium's profile directory was not removed");
+    }
+}
+
 impl WebBrowser {
-    /// Finds Chromium and starts it with a fresh temporary profile.
+    /// Finds Chromium and starts it with a fresh private profile, its DevTools protocol on a
+    /// pipe, and its sandbox as [`BrowserOptions::sandbox`] says.
     pub async fn launch(options: &BrowserOptions) -> Result<WebBrowser, BrowserError> {
         let executable = locate::find(options.executable.as_deref())?;
         if !options.headless && !has_display() {
             return Err(BrowserError::NoDisplay);
         }
-        let profile = tempfile::Builder::new()
-            .prefix("tgpay-chromium-")
-            .tempdir()
-            .map_err(|source| BrowserError::Profile { source })?;
-        let config = config(options, &executable, profile.path())?;
-        let (mut browser, mut handler) =
-            Browser::launch(config)
-                .await
-                .map_err(|error| BrowserError::Launch {
-                    path: executable.clone(),
-                    source: Box::new(error),
-                })?;
-        let pid = browser
-            .get_mut_child()
-            .and_then(|child| child.as_mut_inner().id());
-        let devtools_url = browser.websocket_address().clone();
-        tracing::debug!(?pid, path = ?executable, headless = options.headless, "Chromium started");
-
-        let (gone_tx, gone) = watch::channel(false);
-        let gone_tx = Arc::new(gone_tx);
-        let shared = Arc::new(Shared {
-            browser: Mutex::new(browser),
-            headless: options.headless,
-        });
-        let connection = tokio::spawn({
-            let gone = Arc::clone(&gone_tx);
-            async move {
-                while let Some(event) = handler.next().await {
-                    if let Err(error) = event {
-                        if matches!(error, CdpError::Ws(_)) {
-                            break;
-                        }
-                        tracing::debug!(%error, "DevTools connection");
-                    }
-                }
-                gone.send_replace(true);
+        let root = process::is_root();
+        let sandbox = launch::sandbox_state(
+            options.sandbox,
+            root,
+            process::user_namespaces_work(),
+            !root && launch::has_setuid_helper(&executable),
+        )?;
+        if let SandboxState::Off(why) = sandbox {
+            tracing::info!(%why, "Chromium runs without its sandbox");
+        }
+        let profile = private_profile()?;
+        let args = launch::args(options, profile.path(), sandbox);
+        let user_namespace = matches!(
+            sandbox,
+            SandboxState::On {
+                user_namespace: true
             }
-        });
-        let watchdog = tokio::spawn({
-            let shared = Arc::clone(&shared);
-            async move {
-                let mut tick = tokio::time::interval(WATCH_INTERVAL);
-                loop {
-                    tick.tick().await;
-                    let Ok(mut browser) = shared.browser.try_lock() else {
-                        continue;
-                    };
-                    if !matches!(browser.try_wait(), Ok(None)) {
-                        gone_tx.send_replace(true);
-                        break;
-                    }
-                }
-            }
-        });
-        let mut binding = [0u8; 8];
-        rand::fill(&mut binding[..]);
-        let binding = format!(
-            "__tgpayBridge{}",
-            binding
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
         );
-        Ok(WebBrowser {
-            shared,
+        let launch_error = |reason: String| BrowserError::Launch {
+            path: executable.clone(),
+            reason,
+        };
+        let mut spawned = process::spawn(&executable, &args, user_namespace)
+            .map_err(|e| launch_error(e.to_string()))?;
+        let pid = spawned.child.id();
+        let stderr_tail = Arc::new(Mutex::new(std::collections::VecDeque::new()));
+        let stderr = spawned.child.stderr.take();
+        let logger = tokio::spawn({
+            let tail = Arc::clone(&stderr_tail);
+            async move {
+                let Some(stderr) = stderr else { return };
+                let mut lines = tokio::io::BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    tracing::debug!(target: "tgpay::browser::chromium", "{}", Escaped(&line));
+                    let mut tail = tail
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if tail.len() == STDERR_KEPT {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+            }
+        });
+        let conn = Arc::new(cdp::Connection::new(
+            spawned.to_browser,
+            spawned.from_browser,
+        ));
+        let (gone_tx, gone) = watch::channel(false);
+        let mut child = spawned.child;
+        let waiter = tokio::spawn({
+            let conn = Arc::clone(&conn);
+            async move {
+                tokio::select! {
+                    _ = child.wait() => {}
+                    () = conn.wait_closed() => {
+                        // The pipe closed first: give the process a moment, then end it.
+                        if tokio::time::timeout(Duration::from_secs(2), child.wait()).await.is_err() {
+                            let _ = child.start_kill();
+                            let _ = child.wait().await;
+                        }
+                    }
+                }
+                gone_tx.send_replace(true);
+            }
+        });
+        let mut browser = WebBrowser {
+            conn,
             gone,
-            tasks: [connection, watchdog],
+            tasks: [waiter, logger],
             pid,
-            devtools_url,
-            binding,
+            headless: options.headless,
+            sandbox,
+            binding: random_binding(),
             profile: Some(profile),
-        })
+            closed: false,
+        };
+        let ready = browser.conn.call(None, GetVersionParams::default());
+        let ready = tokio::time::timeout(options.launch_timeout, ready).await;
+        if let Ok(Ok(_)) = ready {
+            tracing::debug!(?pid, path = ?executable, headless = options.headless, ?sandbox, "Chromium started");
+            return Ok(browser);
+        }
+        browser.shut_down().await;
+        let tail: Vec<String> = stderr_tail
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect();
+        let said = tail.join(" | ");
+        if said.contains("No usable sandbox") || said.contains("without --no-sandbox") {
+            return Err(BrowserError::SandboxUnavailable {
+                why: if root {
+                    SandboxOff::RootWithoutUserNamespaces
+                } else {
+                    SandboxOff::NoUserNamespaces
+                },
+            });
+        }
+        let why = match ready {
+            Err(_) => format!(
+                "no answer on its DevTools pipe within {:?}",
+                options.launch_timeout
+            ),
+            Ok(Err(error)) => error.to_string(),
+            Ok(Ok(_)) => String::new(),
+        };
+        Err(launch_error(if said.is_empty() {
+            why
+        } else {
+            format!("{why}; it said: {said}")
+        }))
     }
 
     /// The browser's process id.
@@ -424,57 +394,39 @@ impl WebBrowser {
         self.pid
     }
 
-    /// The browser's DevTools WebSocket endpoint, for tools that drive it too.
-    pub fn devtools_url(&self) -> &str {
-        &self.devtools_url
+    /// Whether the browser runs with its sandbox, and if not, why (tell the person).
+    pub fn sandbox(&self) -> SandboxState {
+        self.sandbox
+    }
+
+    /// The browser's private profile directory (removed when it closes).
+    pub fn profile_dir(&self) -> Option<&std::path::Path> {
+        self.profile.as_ref().map(tempfile::TempDir::path)
     }
 
     /// Whether the browser runs headless.
     pub fn is_headless(&self) -> bool {
-        self.shared.headless
+        self.headless
     }
 
     /// Whether the browser has exited (closed by the person, or crashed).
     pub fn has_exited(&self) -> bool {
-        *self.gone.borrow()
+        *self.gone.borrow() || self.conn.is_closed()
     }
 
     /// Opens the provider's payment page (a card form's [`url`](crate::CardForm::url), or an
     /// additional method's) in a new tab with the webview bridge in place, and returns once it
     /// has loaded. Wait for the card with [`PaymentPage::wait`].
     pub async fn open_payment_form(&self, url: &str) -> Result<PaymentPage, BrowserError> {
-        let mut tab = self.open_tab(url).await?;
-        let opened = async {
-            tab.page
-                .execute(AddBindingParams::new(self.binding.clone()))
-                .await
-                .map_err(BrowserError::devtools("install the webview bridge"))?;
-            let events = tab
-                .page
-                .event_listener::<EventBindingCalled>()
-                .await
-                .map_err(BrowserError::devtools("listen to the webview bridge"))?;
-            tab.page
-                .execute(AddScriptToEvaluateOnNewDocumentParams::new(bridge::script(
-                    &self.binding,
-                )))
-                .await
-                .map_err(BrowserError::devtools("install the webview bridge"))?;
-            tab.navigate(url).await?;
-            Ok(events)
-        }
-        .await;
-        match opened {
-            Ok(events) => Ok(PaymentPage {
-                tab,
-                events,
-                binding: self.binding.clone(),
-            }),
-            Err(error) => {
-                tab.close().await;
-                Err(error)
-            }
-        }
+        let tab = self
+            .open_tab(
+                url,
+                Some(BridgeSetup {
+                    binding: &self.binding,
+                }),
+            )
+            .await?;
+        Ok(PaymentPage { tab })
     }
 
     /// Opens the payment page at `url` and waits up to `timeout` (from when it has loaded)
@@ -491,14 +443,8 @@ impl WebBrowser {
     /// Opens a 3-D Secure page ([`Verification::url`]) in a new tab and returns once it has
     /// loaded. Wait for the outcome with [`VerificationPage::wait`].
     pub async fn open_verification(&self, url: &str) -> Result<VerificationPage, BrowserError> {
-        let mut tab = self.open_tab(url).await?;
-        match tab.navigate(url).await {
-            Ok(()) => Ok(VerificationPage { tab }),
-            Err(error) => {
-                tab.close().await;
-                Err(error)
-            }
-        }
+        let tab = self.open_tab(url, None).await?;
+        Ok(VerificationPage { tab })
     }
 
     /// Opens the 3-D Secure page and waits up to `timeout` until the payment is made
@@ -515,108 +461,80 @@ impl WebBrowser {
         }
     }
 
-    /// Closes the browser, waits for its process to exit (killing it if it does not), and
-    /// removes its profile directory.
+    /// Closes the browser, waits for its process to exit (killing it and its helpers if it
+    /// does not), and removes its profile directory.
     pub async fn close(mut self) {
+        self.shut_down().await;
+    }
+
+    async fn shut_down(&mut self) {
+        if !self.has_exited() {
+            let close = self.conn.call(None, CloseParams::default());
+            let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
+        }
+        let mut gone = self.gone.clone();
+        if tokio::time::timeout(Duration::from_secs(5), gone.wait_for(|g| *g))
+            .await
+            .is_err()
         {
-            let mut browser = self.shared.browser.lock().await;
-            if !*self.gone.borrow() {
-                let _ = tokio::time::timeout(Duration::from_secs(2), browser.close()).await;
-            }
-            if tokio::time::timeout(Duration::from_secs(5), browser.wait())
-                .await
-                .is_err()
-            {
-                let _ = browser.kill().await;
-            }
+            self.kill();
+            let _ = tokio::time::timeout(Duration::from_secs(2), gone.wait_for(|g| *g)).await;
         }
-        for task in &self.tasks {
-            task.abort();
-        }
+        // Whatever helper is left in the browser's process group goes too.
+        self.kill();
+        self.closed = true;
         tracing::debug!(pid = ?self.pid, "Chromium closed");
-        if let Some(profile) = self.profile.take()
-            && let Err(error) = profile.close()
-        {
-            tracing::debug!(%error, "Chromium's profile directory was not removed");
+        if let Some(profile) = self.profile.take() {
+            remove_profile(profile);
         }
     }
 
-    async fn open_tab(&self, url: &str) -> Result<Tab, BrowserError> {
+    fn kill(&self) {
+        if let Some(pid) = self.pid {
+            process::kill_group(pid);
+        }
+    }
+
+    async fn open_tab(
+        &self,
+        url: &str,
+        bridge: Option<BridgeSetup<'_>>,
+    ) -> Result<Tab, BrowserError> {
         check_url(url)?;
         if self.has_exited() {
             return Err(BrowserError::Closed);
         }
-        let browser = self.shared.browser.lock().await;
-        let destroyed = browser
-            .event_listener::<EventTargetDestroyed>()
-            .await
-            .map_err(BrowserError::devtools("open a tab"))?;
-        let page = browser
-            .new_page("about:blank")
-            .await
-            .map_err(BrowserError::devtools("open a tab"))?;
-        tracing::debug!(url, "payment page opened");
-        Ok(Tab {
-            page,
-            destroyed,
-            gone: self.gone.clone(),
-            shared: Arc::clone(&self.shared),
-            open: true,
-        })
+        let tab = Tab::open(&self.conn, self.gone.clone(), self.headless, url, bridge).await?;
+        tracing::debug!(url = %Escaped(url), "page opened");
+        Ok(tab)
     }
 }
 
 impl Drop for WebBrowser {
+    /// A browser dropped without [`close`](WebBrowser::close) is killed with its helpers, and
+    /// its profile removed.
     fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
+        // After close, the process group is gone and its id may be reused: leave it alone.
+        if !self.closed {
+            self.kill();
         }
-        if let Ok(mut browser) = self.shared.browser.try_lock()
-            && let Some(child) = browser.get_mut_child()
-        {
-            let _ = child.as_mut_inner().start_kill();
+        self.tasks[1].abort();
+        if let Some(profile) = self.profile.take() {
+            remove_profile(profile);
         }
     }
 }
 
-fn config(
-    options: &BrowserOptions,
-    executable: &Path,
-    profile: &Path,
-) -> Result<BrowserConfig, BrowserError> {
-    let (width, height) = options.window_size;
-    let mut builder = BrowserConfig::builder()
-        .chrome_executable(executable)
-        .user_data_dir(profile)
-        .disable_default_args()
-        .viewport(None)
-        .window_size(width, height)
-        .launch_timeout(options.launch_timeout)
-        .request_timeout(Duration::from_secs(30));
-    // chromiumoxide writes each flag as `--key` or `--key=value`.
-    for flag in FLAGS
-        .iter()
-        .copied()
-        .chain(options.args.iter().map(String::as_str))
-    {
-        let flag = flag.trim_start_matches('-');
-        builder = match flag.split_once('=') {
-            Some((key, value)) => builder.arg((key, value)),
-            None => builder.arg(flag),
-        };
-    }
-    if !options.sandbox {
-        builder = builder.no_sandbox();
-    }
-    builder = if options.headless {
-        builder.new_headless_mode()
-    } else {
-        builder.with_head()
-    };
-    builder.build().map_err(|reason| BrowserError::Launch {
-        path: executable.to_owned(),
-        source: reason.into(),
-    })
+fn random_binding() -> String {
+    let mut binding = [0u8; 8];
+    rand::fill(&mut binding[..]);
+    format!(
+        "__tgpayBridge{}",
+        binding
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
 }
 
 /// Whether a window can be shown: on X11 and Wayland systems, a display must be named.
@@ -630,7 +548,8 @@ fn has_display() -> bool {
     }
 }
 
-/// Pages load over https, or over plain http from this machine (a local test server).
+/// The rule for every page the relay opens or follows: `https`, or plain `http` on this machine
+/// (a local test server).
 fn check_url(url: &str) -> Result<(), BrowserError> {
     let refused = |reason| BrowserError::UrlRefused {
         url: url.to_owned(),
@@ -671,107 +590,15 @@ fn not_shown(verification: &Verification, error: BrowserError) -> BrowserError {
     }
 }
 
-/// A tab the relay opened; closed by the relay when it is done.
-struct Tab {
-    page: Page,
-    destroyed: EventStream<EventTargetDestroyed>,
-    gone: watch::Receiver<bool>,
-    shared: Arc<Shared>,
-    open: bool,
-}
-
-impl Tab {
-    async fn navigate(&mut self, url: &str) -> Result<(), BrowserError> {
-        match self.page.goto(url).await {
-            Ok(_) => Ok(()),
-            Err(CdpError::ChromeMessage(reason)) => Err(BrowserError::Navigation {
-                url: url.to_owned(),
-                reason,
-            }),
-            Err(source) => Err(BrowserError::DevTools {
-                step: "load the page",
-                source,
-            }),
-        }
-    }
-
-    /// Resolves when the tab was closed or the browser exited.
-    async fn closed(&mut self) {
-        if !self.open {
-            return;
-        }
-        let target = self.page.target_id().clone();
-        let Tab {
-            destroyed, gone, ..
-        } = self;
-        loop {
-            tokio::select! {
-                event = destroyed.next() => match event {
-                    Some(event) if event.target_id == target => break,
-                    Some(_) => {}
-                    None => break,
-                },
-                result = gone.wait_for(|gone| *gone) => {
-                    let _ = result;
-                    break;
-                }
-            }
-        }
-        self.open = false;
-    }
-
-    /// Leaves a visible window on screen a moment, so that the person sees the result.
-    async fn linger(&self) {
-        if !self.shared.headless && self.open {
-            tokio::time::sleep(VISIBLE_LINGER).await;
-        }
-    }
-
-    async fn close(&mut self) {
-        if !self.open || *self.gone.borrow() {
-            self.open = false;
-            return;
-        }
-        self.open = false;
-        let browser = self.shared.browser.lock().await;
-        let close = browser.execute(CloseTargetParams::new(self.page.target_id().clone()));
-        if let Ok(Err(error)) = tokio::time::timeout(Duration::from_secs(5), close).await {
-            tracing::debug!(%error, "the payment tab did not close");
-        }
-    }
-}
-
-impl Drop for Tab {
-    /// A tab dropped before the relay was done with it (a cancelled wait) is closed in the
-    /// background.
-    fn drop(&mut self) {
-        if !self.open || *self.gone.borrow() {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let shared = Arc::clone(&self.shared);
-        let target = self.page.target_id().clone();
-        runtime.spawn(async move {
-            let browser = shared.browser.lock().await;
-            let close = browser.execute(CloseTargetParams::new(target));
-            let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
-        });
-    }
-}
-
 /// A provider's payment page open in the browser, with the webview bridge in place.
 pub struct PaymentPage {
     tab: Tab,
-    events: EventStream<EventBindingCalled>,
-    binding: String,
 }
 
 impl std::fmt::Debug for PaymentPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PaymentPage")
-            .field("target", self.tab.page.target_id())
+            .field("target", &self.tab.page.target_id())
             .finish_non_exhaustive()
     }
 }
@@ -786,38 +613,37 @@ impl PaymentPage {
     ///
     /// Other events are ignored; a `payment_form_submit` whose data cannot be read is logged
     /// (without its data) and the wait goes on, as in Telegram Desktop, and
-    /// [`BrowserError::Timeout`] names it if nothing better comes.
+    /// [`BrowserError::Timeout`] names it if nothing better comes. Events from other frames or
+    /// origins never arrive here (see the module docs); a page that leaves the https-or-loopback
+    /// rule ends the wait with [`BrowserError::NavigationRefused`].
     pub async fn wait(mut self, timeout: Duration) -> Result<Submission, BrowserError> {
         let deadline = crate::payments::deadline_after(timeout);
         let mut rejected = None;
         let result = loop {
             tokio::select! {
-                call = self.events.next() => {
-                    let Some(call) = call else {
-                        break Err(BrowserError::Closed);
-                    };
-                    if call.name != self.binding {
-                        continue;
+                signal = self.tab.next() => match signal {
+                    Signal::Closed => break Err(BrowserError::Closed),
+                    Signal::Refused { url, reason } => {
+                        break Err(BrowserError::NavigationRefused { url, reason });
                     }
-                    let Some(event) = bridge::parse(&call.payload) else {
-                        continue;
-                    };
-                    if event.event_type != WebCredentials::EVENT_TYPE {
-                        tracing::debug!(event = %event.event_type, bridge = %event.bridge, "web event ignored");
-                        continue;
-                    }
-                    match WebCredentials::from_event(&event.data) {
-                        Ok(credentials) => {
-                            tracing::debug!(card = credentials.title(), bridge = %event.bridge, "payment page sent the card");
-                            break Ok(Submission { credentials, bridge: event.bridge });
+                    Signal::Loaded => {}
+                    Signal::Web(event) => {
+                        if event.event_type != WebCredentials::EVENT_TYPE {
+                            tracing::debug!(event = %Escaped(&event.event_type), bridge = %event.bridge, "web event ignored");
+                            continue;
                         }
-                        Err(error) => {
-                            tracing::warn!(%error, bridge = %event.bridge, "payment page posted payment_form_submit that cannot be used");
-                            rejected = Some(error);
+                        match WebCredentials::from_event(&event.data) {
+                            Ok(credentials) => {
+                                tracing::debug!(card = %Escaped(credentials.title()), bridge = %event.bridge, "payment page sent the card");
+                                break Ok(Submission { credentials, bridge: event.bridge });
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, bridge = %event.bridge, "payment page posted payment_form_submit that cannot be used");
+                                rejected = Some(error);
+                            }
                         }
                     }
-                }
-                () = self.tab.closed() => break Err(BrowserError::Closed),
+                },
                 () = tokio::time::sleep_until(deadline) => {
                     break Err(BrowserError::Timeout { waited: timeout, rejected });
                 }
@@ -839,7 +665,7 @@ pub struct VerificationPage {
 impl std::fmt::Debug for VerificationPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VerificationPage")
-            .field("target", self.tab.page.target_id())
+            .field("target", &self.tab.page.target_id())
             .finish_non_exhaustive()
     }
 }
@@ -852,7 +678,8 @@ impl VerificationPage {
 
     /// Waits with [`Payments::wait_for_verification`] (up to `timeout`) until the payment is
     /// made or fails, or until the person closes the window ([`BrowserError::Abandoned`]),
-    /// then closes the tab.
+    /// then closes the tab. A bank page that leaves the https-or-loopback rule is closed at
+    /// once ([`BrowserError::VerificationNotShown`]); the payment is left to reconcile.
     pub async fn wait(
         mut self,
         payments: &Payments,
@@ -860,15 +687,28 @@ impl VerificationPage {
         timeout: Duration,
     ) -> Result<Paid, BrowserError> {
         let pending = pending_of(&verification);
+        let url = verification.url.clone();
         let outcome = payments.wait_for_verification(&verification, timeout);
         tokio::pin!(outcome);
-        let result = tokio::select! {
-            result = &mut outcome => result.map_err(BrowserError::from),
-            () = self.tab.closed() => {
-                match tokio::time::timeout(ABANDON_GRACE, &mut outcome).await {
-                    Ok(result) => result.map_err(BrowserError::from),
-                    Err(_) => Err(BrowserError::Abandoned { pending: Box::new(pending) }),
-                }
+        let result = loop {
+            tokio::select! {
+                result = &mut outcome => break result.map_err(BrowserError::from),
+                signal = self.tab.next() => match signal {
+                    Signal::Closed => {
+                        break match tokio::time::timeout(ABANDON_GRACE, &mut outcome).await {
+                            Ok(result) => result.map_err(BrowserError::from),
+                            Err(_) => Err(BrowserError::Abandoned { pending: Box::new(pending) }),
+                        };
+                    }
+                    Signal::Refused { url: went, reason } => {
+                        break Err(BrowserError::VerificationNotShown {
+                            url,
+                            pending: Box::new(pending),
+                            source: Box::new(BrowserError::NavigationRefused { url: went, reason }),
+                        });
+                    }
+                    Signal::Loaded | Signal::Web(_) => {}
+                },
             }
         };
         self.tab.linger().await;
@@ -918,6 +758,7 @@ pub async fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::CredentialsError;
 
     #[test]
     fn only_https_or_loopback_http_is_opened() {
@@ -932,9 +773,13 @@ mod tests {
         }
         for (bad, reason) in [
             ("http://pay.example.com/form/1", "https"),
+            ("http://pay.evil.test/steal", "https"),
             ("http://10.0.0.1/pay", "https"),
+            ("http://localhost.evil.test/pay", "https"),
             ("file:///etc/passwd", "https"),
             ("javascript:alert(1)", "https"),
+            ("data:text/html,<p>pay</p>", "https"),
+            ("about:blank", "https"),
             ("/pay/1", "absolute"),
             ("", "absolute"),
         ] {
@@ -948,25 +793,17 @@ mod tests {
     }
 
     #[test]
-    fn options_build_the_launch_flags() {
-        let dir = std::env::temp_dir();
-        let options = BrowserOptions::headless().arg("--lang=de");
-        assert!(options.is_headless());
-        assert!(!BrowserOptions::default().is_headless());
-        let config = config(&options, Path::new("/usr/bin/chromium"), &dir).unwrap();
-        let shown = format!("{config:?}");
-        for flag in FLAGS.iter().chain(&["--lang=de"]) {
-            let key = flag
-                .trim_start_matches('-')
-                .split('=')
-                .next()
-                .unwrap_or_default();
-            assert!(
-                shown.contains(&format!("key: \"{key}\"")),
-                "{flag} in {shown}"
-            );
-        }
-        assert!(!shown.contains("key: \"-"), "{shown}");
+    fn a_refused_navigation_says_nothing_was_sent() {
+        let err = BrowserError::NavigationRefused {
+            url: "http://pay.evil.test/".to_owned(),
+            reason: "payment pages must use https (plain http only on this machine)",
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains("nothing was sent and nothing was paid"),
+            "{text}"
+        );
+        assert!(text.contains("http://pay.evil.test/"), "{text}");
     }
 
     #[test]
@@ -989,5 +826,17 @@ mod tests {
             rejected.to_string().contains("payment_form_submit"),
             "{rejected}"
         );
+    }
+
+    #[test]
+    fn profiles_are_private_and_removed() {
+        use std::os::unix::fs::PermissionsExt;
+        let profile = private_profile().unwrap();
+        let path = profile.path().to_owned();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+        std::fs::write(path.join("DevToolsActivePort"), "1\n/x").unwrap();
+        remove_profile(profile);
+        assert!(!path.exists());
     }
 }

@@ -79,7 +79,7 @@ impl Tour<'_> {
                 if self.out.is_json() {
                     out::line(json!({ "step": name, "ok": false, "error": surprise }));
                 } else {
-                    out::line(format!("  ✗ unexpected: {surprise}"));
+                    out::line(format!("  ✗ unexpected: {}", out::Escaped(&surprise)));
                 }
                 self.surprises.push(format!("{name}: {surprise}"));
             }
@@ -565,28 +565,13 @@ async fn stars(tour: &Tour<'_>, _sandbox: &Sandbox, alice: &User) -> Result<Valu
 }
 
 /// Types into a field of a page as a person does (click, then key by key).
-async fn type_into(
-    page: &tgpay::browser::chromiumoxide::Page,
-    selector: &str,
-    text: &str,
-) -> Result<(), String> {
-    let field = page
-        .find_element(selector)
-        .await
-        .map_err(|e| format!("no {selector} on the page: {e}"))?;
-    field.click().await.map_err(|e| e.to_string())?;
-    field.type_str(text).await.map_err(|e| e.to_string())?;
-    Ok(())
+async fn type_into(page: &tgpay::browser::Page, selector: &str, text: &str) -> Result<(), String> {
+    click(page, selector).await?;
+    page.type_str(text).await.map_err(|e| e.to_string())
 }
 
-async fn click(page: &tgpay::browser::chromiumoxide::Page, selector: &str) -> Result<(), String> {
-    page.find_element(selector)
-        .await
-        .map_err(|e| format!("no {selector} on the page: {e}"))?
-        .click()
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(())
+async fn click(page: &tgpay::browser::Page, selector: &str) -> Result<(), String> {
+    page.click(selector).await.map_err(|e| e.to_string())
 }
 
 /// Fills in the sandbox's gateway page with a card and submits it; returns the credentials the

@@ -11,7 +11,7 @@ use tgpay::sandbox::handle::{key_from_hex, preshared_session};
 use tgpay::session::{self, FileSession};
 
 use crate::connect::{self, read_sandbox_info};
-use crate::out::Out;
+use crate::out::{Escaped, Out};
 use crate::{CmdResult, Failure, secrets};
 
 /// `tgpay login`.
@@ -124,7 +124,7 @@ pub async fn login(out: &Out, args: &LoginArgs) -> CmdResult {
         Err(SignInError::PasswordRequired(password_token)) => {
             let hint = password_token.hint().map(str::to_owned);
             let prompt = match &hint {
-                Some(hint) => format!("2FA password (hint: {hint})"),
+                Some(hint) => format!("2FA password (hint: {})", Escaped(hint)),
                 None => "2FA password".to_owned(),
             };
             let password = secrets::read("TGPAY_PASSWORD", &prompt)?;
@@ -150,7 +150,8 @@ pub async fn login(out: &Out, args: &LoginArgs) -> CmdResult {
     out.emit(
         || {
             format!(
-                "Logged in as {name} (id {id}); the session is in {}.",
+                "Logged in as {} (id {id}); the session is in {}.",
+                Escaped(&name),
                 show(&args.session)
             )
         },

@@ -6,6 +6,7 @@
 
 mod connect;
 mod demo;
+mod interrupt;
 mod login;
 mod out;
 mod pay;
@@ -255,7 +256,19 @@ fn main() -> ExitCode {
         }
     };
     let out = Out::new(cli.json);
-    match runtime.block_on(run(cli.command, &out)) {
+    let result = runtime.block_on(async {
+        // Ctrl-C, SIGTERM and SIGHUP stop any command alike (the sandbox stops on them too);
+        // what was running is dropped, which closes its browser.
+        if matches!(cli.command, Command::Sandbox { .. }) {
+            return run(cli.command, &out).await;
+        }
+        tokio::select! {
+            result = run(cli.command, &out) => result,
+            // The failure is decided while the command is still there (a payment in flight).
+            failure = async { interrupt::failure(interrupt::signal().await) } => Err(failure),
+        }
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             out.failure(failure.kind(), &failure.message(), failure.payment());
@@ -348,9 +361,7 @@ async fn sandbox(
         sandbox.addr(),
         sandbox.web_base_url()
     );
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("tgpay: cannot wait for Ctrl-C: {e}");
-    }
+    interrupt::signal().await;
     sandbox.shutdown().await;
     Ok(())
 }

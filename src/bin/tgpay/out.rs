@@ -1,9 +1,14 @@
 //! Output: text for people, one JSON object per result for scripts.
+//!
+//! Every string that a bot, a server or a payment provider wrote is shown to people through
+//! [`tgpay::text`] ([`shown`], [`Escaped`]): control characters, bidi controls and invisible
+//! characters appear escaped, never raw. JSON output keeps the exact text (serde escapes it).
 
 use serde_json::{Value, json};
 use tgpay::form::{CardForm, Invoice, LabeledPrice, NativeProvider, StarsForm};
 use tgpay::order::{OrderInfo, ShippingOption};
 use tgpay::stars::{StarsTopupOption, StarsTransaction};
+pub use tgpay::text::Escaped;
 use tgpay::{Amount, PaymentForm, Receipt};
 
 /// Writes a line to stdout. A closed pipe (`tgpay … | head`) ends the program quietly instead
@@ -45,15 +50,16 @@ impl Out {
         }
     }
 
-    /// A progress line for people (stderr); nothing in JSON mode.
+    /// A progress line for people (stderr, one line, sanitized); nothing in JSON mode.
     pub fn note(&self, text: &str) {
         if !self.json {
-            eprintln!("{text}");
+            eprintln!("{}", Escaped(text));
         }
     }
 
-    /// A failure: one line on stderr (and what to do about a pending payment), or a JSON
-    /// object on stdout with the pending payment, if any.
+    /// A failure: one line on stderr (sanitized: error messages carry server and provider
+    /// text) and what to do about a pending payment, or a JSON object on stdout with the
+    /// pending payment, if any.
     pub fn failure(&self, kind: &str, message: &str, payment: Option<&tgpay::PendingPayment>) {
         if self.json {
             let mut error = json!({ "kind": kind, "message": message });
@@ -62,7 +68,7 @@ impl Out {
             }
             line(json!({ "ok": false, "error": error }));
         } else {
-            eprintln!("tgpay: {message}");
+            eprintln!("tgpay: {}", Escaped(message));
             if let Some(payment) = payment.filter(|_| kind == "ambiguous") {
                 eprintln!(
                     "tgpay: the payment is attempt {} in the journal: run `tgpay reconcile` \
@@ -72,6 +78,11 @@ impl Out {
             }
         }
     }
+}
+
+/// Untrusted text (a bot's, a server's or a provider's) as it may be shown in a terminal.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    tgpay::text::sanitize(text)
 }
 
 pub fn amount_json(amount: &Amount) -> Value {
@@ -85,7 +96,13 @@ pub fn amount_json(amount: &Amount) -> Value {
 fn prices_text(prices: &[LabeledPrice], width: usize) -> String {
     prices
         .iter()
-        .map(|p| format!("  {:<width$} {:>12}\n", p.label, p.amount.to_string()))
+        .map(|p| {
+            format!(
+                "  {:<width$} {:>12}\n",
+                Escaped(&p.label),
+                p.amount.to_string()
+            )
+        })
         .collect()
 }
 
@@ -103,12 +120,12 @@ fn requested_list(invoice: &Invoice) -> Vec<&'static str> {
 }
 
 pub fn invoice_text(title: &str, description: &str, seller: &str, invoice: &Invoice) -> String {
-    let mut text = format!("{title}\n");
-    if !description.is_empty() {
-        text.push_str(&format!("{description}\n"));
+    let mut text = format!("{}\n", Escaped(title));
+    for line in tgpay::text::sanitize_lines(description) {
+        text.push_str(&format!("{line}\n"));
     }
     if !seller.is_empty() {
-        text.push_str(&format!("Sold by {seller}\n"));
+        text.push_str(&format!("Sold by {}\n", Escaped(seller)));
     }
     text.push('\n');
     text.push_str(&prices_text(&invoice.prices, 28));
@@ -134,7 +151,7 @@ pub fn invoice_text(title: &str, description: &str, seller: &str, invoice: &Invo
     if invoice.recurring {
         text.push_str(&format!(
             "Recurring payment; terms: {}\n",
-            invoice.terms_url.as_deref().unwrap_or("(none given)")
+            Escaped(invoice.terms_url.as_deref().unwrap_or("(none given)"))
         ));
     }
     if invoice.test {
@@ -186,25 +203,30 @@ pub fn form_text(form: &PaymentForm) -> String {
 
 fn card_form_text(f: &CardForm, seller: &str) -> String {
     let mut text = invoice_text(&f.title, &f.description, seller, &f.invoice);
-    text.push_str(&format!("\nPayment page: {}\n", f.url));
+    text.push_str(&format!("\nPayment page: {}\n", Escaped(&f.url)));
     match &f.native_provider {
         Some(NativeProvider::Stripe { .. }) => text.push_str("Cards: tokenized with Stripe\n"),
         Some(NativeProvider::SmartGlocal { .. }) => {
             text.push_str("Cards: tokenized with SmartGlocal\n")
         }
         Some(NativeProvider::Other { name, .. }) => {
-            text.push_str(&format!("Cards: through {name}\n"))
+            text.push_str(&format!("Cards: through {}\n", Escaped(name)))
         }
         _ => {}
     }
     for method in &f.additional_methods {
         text.push_str(&format!(
             "Also payable with {}: {}\n",
-            method.title, method.url
+            Escaped(&method.title),
+            Escaped(&method.url)
         ));
     }
     for card in &f.saved_credentials {
-        text.push_str(&format!("Saved card: {} (id {})\n", card.title, card.id));
+        text.push_str(&format!(
+            "Saved card: {} (id {})\n",
+            Escaped(&card.title),
+            Escaped(&card.id)
+        ));
     }
     if f.saved_info.is_some() {
         text.push_str("Saved order info: yes\n");
@@ -263,13 +285,13 @@ pub fn form_json(form: &PaymentForm) -> Value {
 pub fn order_text(info: &OrderInfo) -> String {
     let mut lines = Vec::new();
     if let Some(name) = &info.name {
-        lines.push(format!("  Name     {name}"));
+        lines.push(format!("  Name     {}", Escaped(name)));
     }
     if let Some(phone) = &info.phone {
-        lines.push(format!("  Phone    {phone}"));
+        lines.push(format!("  Phone    {}", Escaped(phone)));
     }
     if let Some(email) = &info.email {
-        lines.push(format!("  E-mail   {email}"));
+        lines.push(format!("  E-mail   {}", Escaped(email)));
     }
     if let Some(a) = &info.shipping_address {
         let mut address = a.street_line1.clone();
@@ -281,7 +303,7 @@ pub fn order_text(info: &OrderInfo) -> String {
             address.push_str(&format!(", {}", a.state));
         }
         address.push_str(&format!(" {}, {}", a.post_code, a.country_iso2));
-        lines.push(format!("  Ship to  {address}"));
+        lines.push(format!("  Ship to  {}", Escaped(&address)));
     }
     lines.join("\n")
 }
@@ -313,9 +335,9 @@ pub fn shipping_text(options: &[ShippingOption], chosen: Option<&str>) -> String
             };
             format!(
                 "  {mark} {:<26} {:>12}  (--shipping {})",
-                o.title,
+                Escaped(&o.title),
                 o.total.to_string(),
-                o.id
+                Escaped(&o.id)
             )
         })
         .collect::<Vec<_>>()
@@ -327,16 +349,16 @@ pub fn shipping_json(option: &ShippingOption) -> Value {
 }
 
 pub fn receipt_text(r: &Receipt) -> String {
-    let mut text = format!("Receipt: {}\n", r.title);
-    if !r.description.is_empty() {
-        text.push_str(&format!("{}\n", r.description));
+    let mut text = format!("Receipt: {}\n", Escaped(&r.title));
+    for line in tgpay::text::sanitize_lines(&r.description) {
+        text.push_str(&format!("{line}\n"));
     }
     text.push('\n');
     text.push_str(&prices_text(&r.invoice.prices, 28));
     if let Some(shipping) = &r.shipping {
         text.push_str(&format!(
             "  {:<28} {:>12}\n",
-            format!("Shipping: {}", shipping.title),
+            format!("Shipping: {}", Escaped(&shipping.title)),
             shipping.total.to_string()
         ));
     }
@@ -348,9 +370,9 @@ pub fn receipt_text(r: &Receipt) -> String {
         "Total paid",
         r.total.to_string()
     ));
-    text.push_str(&format!("\nPaid with {}\n", r.credentials_title));
+    text.push_str(&format!("\nPaid with {}\n", Escaped(&r.credentials_title)));
     if let Some(tx) = &r.transaction_id {
-        text.push_str(&format!("Transaction {tx}\n"));
+        text.push_str(&format!("Transaction {}\n", Escaped(tx)));
     }
     if let Some(info) = &r.info {
         let order = order_text(info);
@@ -396,7 +418,7 @@ pub fn transaction_text(tx: &StarsTransaction) -> String {
     format!(
         "  {:>12}  {}{}",
         tx.amount.to_string(),
-        tx.title.as_deref().unwrap_or("(no title)"),
+        Escaped(tx.title.as_deref().unwrap_or("(no title)")),
         if tx.refund { " (refund)" } else { "" }
     )
 }

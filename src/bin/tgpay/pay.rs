@@ -90,6 +90,16 @@ pub struct PayArgs {
     /// With --browser: no window (for scripts); the page is driven by whatever the page does.
     #[arg(long, requires = "browser")]
     pub headless: bool,
+    /// With --browser: Chromium's own sandbox. `auto` (the default) has it on wherever it can
+    /// work, and says why when it cannot; `on` refuses to run without it; `off` runs the page
+    /// with tgpay's own rights.
+    #[arg(
+        long,
+        value_name = "auto|on|off",
+        default_value = "auto",
+        requires = "browser"
+    )]
+    pub browser_sandbox: tgpay::browser::BrowserSandbox,
     /// Save the new card for later purchases (when the form allows it).
     #[arg(long)]
     pub save_card: bool,
@@ -334,7 +344,7 @@ async fn pay_stars(out: &Out, conn: &Connection, form: &StarsForm, args: &PayArg
     if let Some(max) = max {
         tgpay::checkout::check_spend_guard(form.price, Some(max))?;
     }
-    if !secrets::confirm(&format!("Pay {}?", form.price), args.yes)? {
+    if !confirm_total(out, form.price, None, args.yes)? {
         return Err(Failure::BadInput(
             "not confirmed: nothing was paid".to_owned(),
         ));
@@ -343,6 +353,7 @@ async fn pay_stars(out: &Out, conn: &Connection, form: &StarsForm, args: &PayArg
     if let Some(max) = max {
         checkout = checkout.max_total(max);
     }
+    let _in_flight = crate::interrupt::InFlight::start();
     let outcome = checkout.send().await?;
     finish(out, conn, outcome, args).await
 }
@@ -444,14 +455,23 @@ async fn pay_card(
                 tgpay::browser::BrowserOptions::headless()
             } else {
                 tgpay::browser::BrowserOptions::visible()
-            };
+            }
+            .sandbox(args.browser_sandbox);
             out.emit(
-                || format!("\nOpening the payment page in Chromium:\n  {}", form.url),
+                || {
+                    format!(
+                        "\nOpening the payment page in Chromium:\n  {}",
+                        out::shown(&form.url)
+                    )
+                },
                 || json!({ "step": "payment_page", "url": form.url }),
             );
             let opened = tgpay::browser::WebBrowser::launch(&options)
                 .await
                 .map_err(|e| Failure::BadInput(e.to_string()))?;
+            if let tgpay::browser::SandboxState::Off(why) = opened.sandbox() {
+                eprintln!("tgpay: warning: Chromium runs without its sandbox: {why}");
+            }
             let card = opened
                 .collect_credentials(&form.url, Duration::from_secs(args.verify_timeout))
                 .await;
@@ -505,14 +525,7 @@ async fn pay_card(
         checkout = checkout.save_credentials(true);
     }
     let total = checkout.total()?;
-    out.emit(
-        || {
-            let tip = tip.map(|t| format!(" (tip {t})")).unwrap_or_default();
-            format!("\nTotal: {total}{tip}")
-        },
-        || json!({ "step": "total", "total": out::amount_json(&total) }),
-    );
-    if !secrets::confirm(&format!("Pay {total}?"), args.yes)? {
+    if !confirm_total(out, total, tip, args.yes)? {
         if let Some(browser) = browser {
             browser.close().await;
         }
@@ -520,12 +533,13 @@ async fn pay_card(
             "not confirmed: nothing was paid".to_owned(),
         ));
     }
+    let _in_flight = crate::interrupt::InFlight::start();
     let outcome = checkout.send().await;
     match (outcome, browser) {
         (Ok(Outcome::VerificationNeeded(verification)), Some(browser)) => {
             let url = verification.url.clone();
             out.emit(
-                || format!("\nThe bank asks to confirm the payment (3-D Secure), in the browser:\n  {url}"),
+                || format!("\nThe bank asks to confirm the payment (3-D Secure), in the browser:\n  {}", out::shown(&url)),
                 || json!({ "step": "verification", "url": url }),
             );
             let paid = browser
@@ -545,6 +559,25 @@ async fn pay_card(
             finish(out, conn, outcome?, args).await
         }
     }
+}
+
+/// Shows the total as the last line before the question, then asks `Pay TOTAL? [y/N]` (yes
+/// without asking with `--yes`). Everything printed before comes from [`out`], where every
+/// bot-written string is sanitized, so nothing can hide or overwrite these two lines.
+fn confirm_total(
+    out: &Out,
+    total: Amount,
+    tip: Option<Amount>,
+    assume_yes: bool,
+) -> Result<bool, Failure> {
+    out.emit(
+        || {
+            let tip = tip.map(|t| format!(" (tip {t})")).unwrap_or_default();
+            format!("\nTotal: {total}{tip}")
+        },
+        || json!({ "step": "total", "total": out::amount_json(&total) }),
+    );
+    secrets::confirm(&format!("Pay {total}?"), assume_yes)
 }
 
 /// A browser failure: a payment error keeps its meaning (refused, ambiguous); an abandoned or
@@ -625,7 +658,12 @@ async fn finish(out: &Out, conn: &Connection, outcome: Outcome, args: &PayArgs) 
         Outcome::VerificationNeeded(verification) => {
             let url = verification.url.clone();
             out.emit(
-                || format!("\nThe bank asks to confirm the payment (3-D Secure). Open:\n  {url}"),
+                || {
+                    format!(
+                        "\nThe bank asks to confirm the payment (3-D Secure). Open:\n  {}",
+                        out::shown(&url)
+                    )
+                },
                 || json!({ "step": "verification", "url": url }),
             );
             let spinner = Spinner::start(out, "waiting for the confirmation");
@@ -876,7 +914,7 @@ pub async fn card_token(
     };
     let title = credentials.title().to_owned();
     out.emit(
-        || data.clone(),
+        || out::shown(&data).into_owned(),
         || {
             let credentials: serde_json::Value =
                 serde_json::from_str(&data).unwrap_or(serde_json::Value::Null);
