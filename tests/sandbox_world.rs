@@ -1218,3 +1218,86 @@ async fn sixty_four_clients_buy_with_stars_at_once_and_each_is_charged_once() {
     }
     sandbox.shutdown().await;
 }
+
+/// The faults Telegram produces, seen by a plain grammers client (no retries): an error after
+/// the charge, a late answer on the same connection, negative codes, a flood wait held for real
+/// seconds, and faults on the reads reconcile uses.
+#[tokio::test]
+async fn scripted_faults_behave_as_telegram_does_at_the_protocol_level() {
+    let sandbox = sandbox().await;
+    let alice = sandbox.client_with(ALICE, no_retries()).unwrap();
+    let inject = |method: &str, action: FaultAction| {
+        sandbox.world().inject(Fault {
+            method: method.into(),
+            user: Some(ALICE),
+            action,
+            times: 1,
+        })
+    };
+
+    // Processed, then -503 Timeout: the error arrives, the charge is in the ledger.
+    inject(
+        "payments.sendStarsForm",
+        FaultAction::ErrorAfter(tgpay::sandbox::world::RpcFail::new(-503, "Timeout")),
+    );
+    let form = call(&alice.client, &get_form(slug("sticker-pack")))
+        .await
+        .unwrap();
+    let result = call(
+        &alice.client,
+        &send_stars(form_id(&form), slug("sticker-pack")),
+    )
+    .await;
+    let Err(InvocationError::Rpc(e)) = result else {
+        panic!("an RPC error expected, got {result:?}");
+    };
+    assert_eq!((e.code, e.name.as_str()), (-503, "Timeout"));
+    assert_eq!(sandbox.world().charges_of(ALICE, "sticker-pack").len(), 1);
+
+    // A late answer: processed at once, answered 600 ms later on the same connection; the
+    // connection keeps serving meanwhile.
+    inject(
+        "payments.getStarsStatus",
+        FaultAction::Delay(Duration::from_millis(600)),
+    );
+    let started = std::time::Instant::now();
+    let status_request = tl::functions::payments::GetStarsStatus {
+        ton: false,
+        peer: tl::enums::InputPeer::PeerSelf,
+    };
+    let (late, quick) = tokio::join!(call(&alice.client, &status_request), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let answered = call(&alice.client, &tl::functions::updates::GetState {}).await;
+        (answered, started.elapsed())
+    });
+    assert!(late.is_ok(), "{late:?}");
+    assert!(started.elapsed() >= Duration::from_millis(600));
+    assert!(quick.0.is_ok());
+    assert!(quick.1 < Duration::from_millis(600), "{:?}", quick.1);
+
+    // A flood wait held for real seconds: every call until then is refused, unprocessed.
+    inject("messages.getHistory", FaultAction::Flood(1));
+    let history = tl::functions::messages::GetHistory {
+        peer: bot_peer(&sandbox, STARS_BOT),
+        offset_id: 0,
+        offset_date: 0,
+        add_offset: 0,
+        limit: 10,
+        max_id: 0,
+        min_id: 0,
+        hash: 0,
+    };
+    for _ in 0..2 {
+        let result = call(&alice.client, &history).await;
+        let Err(InvocationError::Rpc(e)) = result else {
+            panic!("a flood wait expected, got {result:?}");
+        };
+        assert_eq!(
+            (e.code, e.name.as_str(), e.value),
+            (420, "FLOOD_WAIT", Some(1))
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(call(&alice.client, &history).await.is_ok());
+    sandbox.shutdown().await;
+}
