@@ -137,15 +137,23 @@ impl Payments {
         Ok(())
     }
 
-    /// Sends `request` once, over the pool's raw path (no retry policy applies), waiting at
-    /// most [`PaymentsConfig::send_timeout`](super::PaymentsConfig::send_timeout).
+    /// The home DC, where payments are sent; asked before anything is recorded, so that a
+    /// session without one stops the payment unsent.
+    fn home_dc(&self) -> Result<i32, Error> {
+        self.inner.session.home_dc_id().map_err(|e| {
+            Error::Telegram(PaymentError::Invocation(InvocationError::from(
+                std::io::Error::other(format!("the session has no home DC: {e}")),
+            )))
+        })
+    }
+
+    /// Sends `request` once to DC `dc`, over the pool's raw path (no retry policy applies),
+    /// waiting at most [`PaymentsConfig::send_timeout`](super::PaymentsConfig::send_timeout).
     pub(crate) async fn send_once<R: tl::RemoteCall>(
         &self,
+        dc: i32,
         request: &R,
     ) -> Result<R::Return, SendError> {
-        let dc = self.inner.session.home_dc_id().map_err(|e| {
-            SendError::Transport(InvocationError::from(std::io::Error::other(e.to_string())))
-        })?;
         let timeout = self.inner.config.send_timeout;
         let answer = tokio::time::timeout(
             timeout,
@@ -355,10 +363,11 @@ impl Payments {
                 form.fetched_at,
             )
             .await;
+        let dc = self.home_dc()?;
         self.begin(&payment).await?;
         tracing::info!(attempt = %payment.id, form_id = form.form_id, total = %checked.total, "sending card payment");
         let sent = Instant::now();
-        let answer = self.send_once(&request).await;
+        let answer = self.send_once(dc, &request).await;
         match self.settle(payment, answer).await? {
             Settled::Outcome(outcome) => Ok(outcome),
             Settled::Rejected { error, .. } => {
@@ -397,14 +406,18 @@ impl Payments {
                     current.fetched_at,
                 )
                 .await;
+            let dc = self.home_dc()?;
             self.begin(&payment).await?;
             tracing::info!(attempt = %payment.id, form_id = current.form_id, %price, "sending Stars payment");
             let sent = Instant::now();
             let answer = self
-                .send_once(&tl::functions::payments::SendStarsForm {
-                    form_id: current.form_id,
-                    invoice: current.invoice_ref.to_input_invoice(),
-                })
+                .send_once(
+                    dc,
+                    &tl::functions::payments::SendStarsForm {
+                        form_id: current.form_id,
+                        invoice: current.invoice_ref.to_input_invoice(),
+                    },
+                )
                 .await;
             match self.settle(payment, answer).await? {
                 Settled::Outcome(outcome) => return Ok(outcome),
