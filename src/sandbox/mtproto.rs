@@ -19,6 +19,7 @@ use tracing::debug;
 
 use super::crypto;
 use super::framing::TransportKind;
+use crate::tl::nesting::{self, NestingError};
 use super::keys::KeyEntry;
 use super::rpc::{CallContext, ClientInfo, Reply, constructor_id};
 use super::session::{Admission, MSG_ID_MAX_AGE, MSG_ID_MAX_AHEAD, unix_now};
@@ -108,6 +109,8 @@ pub(crate) struct ConnMeta {
     pub(crate) subscribed: HashSet<i64>,
     /// Set by `ping_delay_disconnect`.
     pub(crate) disconnect_at: Option<Instant>,
+    /// Queries answered since the connection last wrote its output.
+    pub(crate) pending: usize,
 }
 
 /// A message inside the encrypted data (top level, or in a container).
@@ -534,6 +537,14 @@ impl Run<'_> {
             let Some(id) = constructor_id(&query) else {
                 break;
             };
+            // Before grammers' recursive deserializers see any of it (the wrappers' own fields,
+            // such as initConnection's JSON params, or the query itself).
+            if let Err(error @ NestingError::TooDeep { .. }) = nesting::check_function(&query) {
+                debug!(connection = self.conn.id, %error, "query refused");
+                self.shared.stats.too_deep();
+                self.answer(item.msg_id, Reply::error(400, "INPUT_TOO_DEEP"));
+                return Ok(());
+            }
             let fields = &query[4..];
             let inner = match id {
                 f::InvokeWithLayer::<Rest>::CONSTRUCTOR_ID => {
@@ -616,6 +627,13 @@ impl Run<'_> {
             );
         }
 
+        if self.conn.pending >= self.shared.config.max_pending_requests.max(1) {
+            // Only a container with more queries than the limit gets here: between packets,
+            // the connection waits for the client to take its answers instead.
+            self.shared.stats.pending_limited();
+            self.answer(item.msg_id, Reply::error(420, "FLOOD_WAIT_1"));
+            return Ok(());
+        }
         let ctx = CallContext {
             user_id: self.key.user_id,
             auth_key_id: self.key.key_id,
@@ -653,6 +671,7 @@ impl Run<'_> {
     }
 
     fn answer(&mut self, req_msg_id: i64, reply: Reply) {
+        self.conn.pending += 1;
         match reply {
             Reply::Result(bytes) => self.rpc_result(req_msg_id, bytes),
             Reply::Error { code, message } => {

@@ -12,6 +12,7 @@
 
 pub use grammers_tl_types::*;
 
+
 /// The Telegram API layer tgpay speaks (the `// LAYER` line of `tl/payments.tl`).
 ///
 /// Equal to [`grammers_tl_types::LAYER`]; the build fails if they ever differ.
@@ -21,3 +22,5 @@ const _: () = assert!(
     LAYER == grammers_tl_types::LAYER,
     "tgpay is written for layer 230, but grammers-tl-types speaks another layer"
 );
+
+pub mod nesting;
