@@ -168,9 +168,13 @@ impl Payments {
         }
     }
 
-    /// Invokes any request, with tgpay's typed errors.
-    pub async fn invoke<R: tl::RemoteCall>(&self, request: &R) -> Result<R::Return, Error> {
-        Ok(self.inner.client.invoke(request).await?)
+    /// Invokes any request, with tgpay's typed errors. The answer's nesting is checked before
+    /// it is decoded ([`tl::nesting`]).
+    pub async fn invoke<R: tl::RemoteCall + tl::Identifiable>(
+        &self,
+        request: &R,
+    ) -> Result<R::Return, Error> {
+        Ok(crate::tl::nesting::invoke(&self.inner.client, request).await?)
     }
 
     // ----- forms and order info -----
@@ -374,7 +378,7 @@ impl Payments {
             cause,
         };
         tracing::info!(form_id = form.form_id, total = %checked.total, "sending card payment");
-        match self.inner.client.invoke(&request).await {
+        match crate::tl::nesting::invoke(&self.inner.client, &request).await {
             Ok(tl::enums::payments::PaymentResult::Result(result)) => Ok(Outcome::Paid(self.paid(
                 &result.updates,
                 (form.bot_id, form.bot.as_ref()),
@@ -439,14 +443,14 @@ impl Payments {
                 cause,
             };
             tracing::info!(form_id, %price, "sending Stars payment");
-            let result = self
-                .inner
-                .client
-                .invoke(&tl::functions::payments::SendStarsForm {
+            let result = crate::tl::nesting::invoke(
+                &self.inner.client,
+                &tl::functions::payments::SendStarsForm {
                     form_id,
                     invoice: form.invoice_ref.to_input_invoice(),
-                })
-                .await;
+                },
+            )
+            .await;
             let error = match result {
                 Ok(tl::enums::payments::PaymentResult::Result(result)) => {
                     return Ok(Outcome::Paid(self.paid(

@@ -101,9 +101,11 @@ pub fn dispatch_key(
     if !login && !METHODS.contains(&method) {
         return None;
     }
-    prepare_challenge(world, id, |w| match w.key_user(auth_key_id, registered_user) {
-        UNBOUND_USER => w.login_password_user(auth_key_id),
-        user => Some(user),
+    prepare_challenge(world, id, |w| {
+        match w.key_user(auth_key_id, registered_user) {
+            UNBOUND_USER => w.login_password_user(auth_key_id),
+            user => Some(user),
+        }
     });
     let mut w = lock(world);
     let user = w.key_user(auth_key_id, registered_user);

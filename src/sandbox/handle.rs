@@ -467,8 +467,7 @@ impl Sandbox {
             },
             keys: keys.clone(),
         };
-        let server =
-            Server::bind_with_config(options.listen, keys, handler, limits.server).await?;
+        let server = Server::bind_with_config(options.listen, keys, handler, limits.server).await?;
         let hub = server.hub().clone();
         let pusher: web::Pusher = Arc::new(move |pushes| deliver(&hub, pushes));
         let web = tokio::spawn(web::serve_with(

@@ -65,8 +65,8 @@ pub mod world;
 pub mod handle;
 
 pub use handle::{
-    ConnectionInfo, LoginInfo, Sandbox, SandboxClient, SandboxError, SandboxLimits,
-    SandboxOptions, SandboxUser,
+    ConnectionInfo, LoginInfo, Sandbox, SandboxClient, SandboxError, SandboxLimits, SandboxOptions,
+    SandboxUser,
 };
 pub use keys::{AuthKey, KeyStore};
 pub use scenario::{Scenario, ScenarioError};

@@ -19,11 +19,11 @@ use tracing::debug;
 
 use super::crypto;
 use super::framing::TransportKind;
-use crate::tl::nesting::{self, NestingError};
 use super::keys::KeyEntry;
 use super::rpc::{CallContext, ClientInfo, Reply, constructor_id};
 use super::session::{Admission, MSG_ID_MAX_AGE, MSG_ID_MAX_AHEAD, unix_now};
 use super::transport::{Push, Shared};
+use crate::tl::nesting::{self, NestingError};
 
 const MSG_CONTAINER: u32 = 0x73f1_f8dc;
 const MSG_COPY: u32 = 0xe060_46b2;

@@ -849,7 +849,10 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: u64, open: OpenCo
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => break,
                 Err(_) => {
-                    debug!(connection = id, "the client does not read its answers; closing");
+                    debug!(
+                        connection = id,
+                        "the client does not read its answers; closing"
+                    );
                     shared.stats.slow_readers.fetch_add(1, Ordering::Relaxed);
                     break;
                 }

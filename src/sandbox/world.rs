@@ -802,10 +802,7 @@ impl World {
         record: &srp::PasswordRecord,
         challenge: srp::ServerChallenge,
     ) {
-        if let Some(state) = self
-            .users
-            .get_mut(&user)
-            .and_then(|a| a.password.as_mut())
+        if let Some(state) = self.users.get_mut(&user).and_then(|a| a.password.as_mut())
             && state.record.algo() == record.algo()
         {
             state.prepared = Some(challenge);

@@ -12,7 +12,6 @@
 
 pub use grammers_tl_types::*;
 
-
 /// The Telegram API layer tgpay speaks (the `// LAYER` line of `tl/payments.tl`).
 ///
 /// Equal to [`grammers_tl_types::LAYER`]; the build fails if they ever differ.

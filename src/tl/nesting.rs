@@ -260,7 +260,10 @@ impl Walk<'_> {
                 self.vector(element)
             }
             Ty::BareVector(element) => self.vector(element),
-            Ty::Unsupported => Err(NestingError::Unknown { what: "type", id: 0 }),
+            Ty::Unsupported => Err(NestingError::Unknown {
+                what: "type",
+                id: 0,
+            }),
         }
     }
 
@@ -302,10 +305,8 @@ impl Walk<'_> {
                         match *param {
                             P::Flags(slot) => {
                                 let at = self.at;
-                                let b = self
-                                    .bytes
-                                    .get(at..at + 4)
-                                    .ok_or(NestingError::Truncated)?;
+                                let b =
+                                    self.bytes.get(at..at + 4).ok_or(NestingError::Truncated)?;
                                 flags[usize::from(slot)] =
                                     u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                                 self.at += 4;
@@ -430,8 +431,7 @@ impl<R: RemoteCall + Identifiable> Deserializable for Checked<R> {
     fn deserialize(buf: &mut Cursor<'_>) -> grammers_tl_types::deserialize::Result<Self> {
         let mut bytes = Vec::new();
         buf.read_to_end(&mut bytes)?;
-        if let Err(error @ NestingError::TooDeep { .. }) = check_answer(R::CONSTRUCTOR_ID, &bytes)
-        {
+        if let Err(error @ NestingError::TooDeep { .. }) = check_answer(R::CONSTRUCTOR_ID, &bytes) {
             tracing::warn!(
                 method = name_of(R::CONSTRUCTOR_ID).unwrap_or("?"),
                 %error,
