@@ -20,7 +20,7 @@
 //! use tgpay::tl::{self, Serializable, nesting};
 //!
 //! // An array nested in itself 100 times over: 101 levels.
-//! let mut value = tl::enums::JsonValue::JsonNull;
+//! let mut value = tl::enums::Jsonvalue::JsonNull;
 //! for _ in 0..100 {
 //!     value = tl::types::JsonArray { value: vec![value] }.into();
 //! }
