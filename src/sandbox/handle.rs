@@ -267,6 +267,19 @@ struct WorldHandler {
     keys: KeyStore,
 }
 
+/// The request handler a [`Sandbox`] serves `world` with (for fuzzing without sockets).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn world_handler(world: Arc<Mutex<World>>, keys: KeyStore) -> impl Handler {
+    WorldHandler {
+        world,
+        basics: Basics {
+            this_dc: DC_ID,
+            ..Basics::default()
+        },
+        keys,
+    }
+}
+
 fn deliver(hub: &UpdatesHub, pushes: Vec<Push>) {
     for push in pushes {
         hub.push_updates(push.user, &push.updates);

@@ -142,7 +142,7 @@ pub(crate) fn process(
         key,
         conn,
         session_id,
-        now: unix_now(),
+        now: shared.fixed_now.unwrap_or_else(unix_now),
         out: Vec::new(),
         acks: Vec::new(),
     };
@@ -163,6 +163,32 @@ pub(crate) fn process(
         }
         Err(Stop::Close(reason)) => Outcome::Close(reason),
         Err(Stop::Drop) => Outcome::Drop,
+    }
+}
+
+/// Processes one decrypted message as a connection of `shared` on `key` would, and seals the
+/// answers (for fuzzing, without a socket).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_process(shared: &Shared, key: &Arc<KeyEntry>, plaintext: &[u8]) {
+    let (push_tx, _push_rx) = mpsc::channel(1);
+    let mut conn = ConnMeta {
+        id: 0,
+        transport: TransportKind::Intermediate,
+        obfuscated: false,
+        push_tx,
+        subscribed: HashSet::new(),
+        disconnect_at: None,
+        pending: 0,
+    };
+    if let Outcome::Send {
+        session_id,
+        messages,
+    } = process(shared, key, &mut conn, plaintext)
+    {
+        let _ = seal(shared, key, session_id, messages);
+    }
+    for session in conn.subscribed {
+        shared.hub.unsubscribe_session(key.user_id, session);
     }
 }
 

@@ -507,6 +507,79 @@ pub(crate) struct Shared {
     peers: Mutex<HashMap<IpAddr, usize>>,
     /// Refused connections still waiting to be told so.
     refusing: AtomicUsize,
+    /// The unix time the message rules use, when fixed (fuzzing); the clock otherwise.
+    pub(crate) fixed_now: Option<i64>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        keys: KeyStore,
+        handler: Box<dyn Handler>,
+        config: ServerConfig,
+        shutdown: watch::Receiver<bool>,
+        salts: Salts,
+        fixed_now: Option<i64>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            keys,
+            handler,
+            hub: UpdatesHub::new(),
+            sessions: Sessions::default(),
+            salts,
+            msg_ids: MsgIdGen::default(),
+            stats: Stats::default(),
+            config,
+            shutdown,
+            next_connection: AtomicU64::new(1),
+            peers: Mutex::new(HashMap::new()),
+            refusing: AtomicUsize::new(0),
+            fixed_now,
+        })
+    }
+}
+
+/// Feeds `chunks` (as successive reads) to a fresh connection of `shared`, without a socket,
+/// and returns what it would have sent (de-obfuscated). For fuzzing.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn feed(shared: &Arc<Shared>, chunks: &[&[u8]]) -> Vec<u8> {
+    let (push_tx, _push_rx) = mpsc::channel(1);
+    let mut conn = Connection {
+        shared: Arc::clone(shared),
+        meta: ConnMeta {
+            id: shared.next_connection.fetch_add(1, Ordering::Relaxed),
+            transport: TransportKind::Full,
+            obfuscated: false,
+            push_tx,
+            subscribed: HashSet::new(),
+            disconnect_at: None,
+            pending: 0,
+        },
+        framing: None,
+        obfuscation: None,
+        key: None,
+        buf: Vec::new(),
+        backlog: false,
+    };
+    let mut sent = Vec::new();
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let start = conn.buf.len();
+        conn.buf.extend_from_slice(chunk);
+        let mut flow = conn.process(start, &mut out);
+        while flow == Flow::Continue && conn.backlog {
+            conn.meta.pending = 0;
+            flow = conn.process(conn.buf.len(), &mut out);
+        }
+        conn.meta.pending = 0;
+        sent.append(&mut out);
+        if flow != Flow::Continue {
+            break;
+        }
+    }
+    if let Some(key) = &conn.key {
+        shared.hub.unsubscribe_connection(key.user_id, conn.meta.id);
+    }
+    sent
 }
 
 /// The sandbox's MTProto server.
@@ -534,21 +607,15 @@ impl Server {
         let listener = TcpListener::bind(addr).await.map_err(ServerError::Bind)?;
         let local_addr = listener.local_addr().map_err(ServerError::Bind)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let hub = UpdatesHub::new();
-        let shared = Arc::new(Shared {
+        let shared = Shared::new(
             keys,
-            handler: Box::new(handler),
-            hub: hub.clone(),
-            sessions: Sessions::default(),
-            salts: Salts::new(),
-            msg_ids: MsgIdGen::default(),
-            stats: Stats::default(),
+            Box::new(handler),
             config,
-            shutdown: shutdown_rx,
-            next_connection: AtomicU64::new(1),
-            peers: Mutex::new(HashMap::new()),
-            refusing: AtomicUsize::new(0),
-        });
+            shutdown_rx,
+            Salts::new(),
+            None,
+        );
+        let hub = shared.hub.clone();
         info!(%local_addr, "sandbox MTProto server listening");
         if !local_addr.ip().is_loopback() {
             warn!(
