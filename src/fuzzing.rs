@@ -243,11 +243,10 @@ pub fn fuzz_salt() -> i64 {
 /// made anew (for checking that seeds reach the world).
 pub fn world_calls(method: &str) -> u64 {
     let world = Arc::clone(&sandbox().world);
-    let calls = world
+    world
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .call_count(ALICE, method);
-    calls
+        .call_count(ALICE, method)
 }
 
 struct FuzzSandbox {

@@ -252,10 +252,7 @@ impl Raw {
     /// The transport error the server sent before closing, if that is what comes next.
     pub async fn transport_error(&mut self) -> Option<i32> {
         let packet = self.read_packet().await?;
-        match self.open(packet) {
-            Err(code) => Some(code),
-            Ok(()) => None,
-        }
+        self.open(packet).err()
     }
 
     /// The next message with constructor `id`, skipping up to 64 others.
