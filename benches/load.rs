@@ -145,10 +145,9 @@ fn start(idle: usize) -> Load {
             .max_connections_per_peer(idle + 4 * CLIENTS + 64),
     );
     let (sandbox, clients) = runtime.block_on(async {
-        let sandbox =
-            Sandbox::start_with_limits(scenario(), SandboxOptions::default(), limits)
-                .await
-                .expect("the sandbox starts");
+        let sandbox = Sandbox::start_with_limits(scenario(), SandboxOptions::default(), limits)
+            .await
+            .expect("the sandbox starts");
         let mut clients = Vec::new();
         for i in 0..CLIENTS as i64 {
             let client = sandbox.client(FIRST_USER + i).expect("a client");
@@ -357,7 +356,13 @@ fn soak(c: &mut Criterion) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let addr = sandbox.addr();
     let users: Vec<_> = (0..CLIENTS as i64)
-        .map(|i| sandbox.user(FIRST_USER + i).expect("a user").auth_key.clone())
+        .map(|i| {
+            sandbox
+                .user(FIRST_USER + i)
+                .expect("a user")
+                .auth_key
+                .clone()
+        })
         .collect();
     let (requests, reconnects, errors, samples) = load.runtime.block_on(async {
         let requests = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -368,9 +373,11 @@ fn soak(c: &mut Criterion) {
             let reconnects = std::sync::Arc::clone(&reconnects);
             tasks.spawn(async move {
                 let connect = || {
-                    let session = std::sync::Arc::new(
-                        grammers_session::storages::MemorySession::from(tgpay::sandbox::handle::preshared_session(2, addr, &key).expect("a session")),
-                    );
+                    let session =
+                        std::sync::Arc::new(grammers_session::storages::MemorySession::from(
+                            tgpay::sandbox::handle::preshared_session(2, addr, &key)
+                                .expect("a session"),
+                        ));
                     SandboxClient::connect(session, Default::default())
                 };
                 let mut client = connect();
@@ -411,21 +418,32 @@ fn soak(c: &mut Criterion) {
     });
     println!("soak: {seconds} s, {requests} requests, {reconnects} reconnects");
     for (at, bytes) in &samples {
-        println!("soak: t={at:>4} s  RSS {:.1} MiB", *bytes as f64 / (1 << 20) as f64);
+        println!(
+            "soak: t={at:>4} s  RSS {:.1} MiB",
+            *bytes as f64 / (1 << 20) as f64
+        );
     }
     let half = &samples[samples.len() / 2..];
     if let (Some(first), Some(last)) = (half.first(), half.last())
         && last.0 > first.0
     {
         let slope = (last.1 as f64 - first.1 as f64) / (last.0 - first.0) as f64;
-        println!("soak: second-half RSS trend {:+.1} KiB/min", slope * 60.0 / 1024.0);
+        println!(
+            "soak: second-half RSS trend {:+.1} KiB/min",
+            slope * 60.0 / 1024.0
+        );
     }
     let stats = load.sandbox.stats();
     println!(
         "soak: server accepted {} connections, {} open at the end",
         stats.connections_accepted, stats.connections_open
     );
-    assert!(errors.is_empty(), "{} requests failed: {:?}", errors.len(), &errors[..errors.len().min(5)]);
+    assert!(
+        errors.is_empty(),
+        "{} requests failed: {:?}",
+        errors.len(),
+        &errors[..errors.len().min(5)]
+    );
     let Load {
         runtime,
         sandbox,

@@ -1794,7 +1794,16 @@ impl World {
                 srp_id: None,
                 hint: None,
                 email_unconfirmed_pattern: None,
-                new_algo: srp::PasswordRecord::with_salts(b"", &[], &[]).algo(),
+                // Only the parameters: no key derivation (100 000 rounds of PBKDF2) for an
+                // account that has no password, and none under the world's lock.
+                new_algo:
+                    tl::types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
+                        salt1: Vec::new(),
+                        salt2: Vec::new(),
+                        g: srp::TELEGRAM_G,
+                        p: srp::TELEGRAM_P.to_vec(),
+                    }
+                    .into(),
                 new_secure_algo,
                 secure_random,
                 pending_reset_date: None,
