@@ -169,7 +169,7 @@ impl Payments {
     }
 
     /// Invokes any request, with tgpay's typed errors. The answer's nesting is checked before
-    /// it is decoded ([`tl::nesting`]).
+    /// it is decoded ([`crate::tl::nesting`]).
     pub async fn invoke<R: tl::RemoteCall + tl::Identifiable>(
         &self,
         request: &R,
