@@ -423,14 +423,25 @@ fn soak(c: &mut Criterion) {
             *bytes as f64 / (1 << 20) as f64
         );
     }
-    let half = &samples[samples.len() / 2..];
-    if let (Some(first), Some(last)) = (half.first(), half.last())
-        && last.0 > first.0
-    {
-        let slope = (last.1 as f64 - first.1 as f64) / (last.0 - first.0) as f64;
+    // Least-squares slope after the first minute (allocator warm-up), and the spread.
+    let steady: Vec<(f64, f64)> = samples
+        .iter()
+        .filter(|(at, _)| *at >= 60)
+        .map(|(at, bytes)| (*at as f64, *bytes as f64 / (1 << 20) as f64))
+        .collect();
+    if steady.len() >= 2 {
+        let n = steady.len() as f64;
+        let mean_t = steady.iter().map(|p| p.0).sum::<f64>() / n;
+        let mean_m = steady.iter().map(|p| p.1).sum::<f64>() / n;
+        let var: f64 = steady.iter().map(|p| (p.0 - mean_t).powi(2)).sum();
+        let cov: f64 = steady.iter().map(|p| (p.0 - mean_t) * (p.1 - mean_m)).sum();
+        let (low, high) = steady
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.1), h.max(p.1)));
         println!(
-            "soak: second-half RSS trend {:+.1} KiB/min",
-            slope * 60.0 / 1024.0
+            "soak: after the first minute RSS {low:.1}..{high:.1} MiB (mean {mean_m:.1}), trend \
+             {:+.3} MiB/min",
+            cov / var * 60.0
         );
     }
     let stats = load.sandbox.stats();
