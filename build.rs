@@ -4,6 +4,12 @@
 //! `$OUT_DIR/payment_errors.rs`, which `src/error.rs` includes. The output holds the catalog
 //! table and one `define_payment_error!` invocation listing the variants; the macro itself and
 //! all the logic live in `src/error.rs`. Column meanings and tokens: `tl/README.md`.
+//!
+//! It also turns `tl/api.tl`, the whole schema, into `$OUT_DIR/tl_schema.rs`, the table
+//! `src/tl/nesting.rs` walks (see `build/tl_schema.rs`).
+
+#[path = "build/tl_schema.rs"]
+mod tl_schema;
 
 use std::collections::HashSet;
 use std::error::Error;
@@ -88,6 +94,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     let rows = parse(&text).map_err(|e| format!("{CATALOG_PATH}: {e}"))?;
     let out = PathBuf::from(env::var("OUT_DIR")?).join("payment_errors.rs");
     fs::write(&out, render(&rows))?;
+
+    println!("cargo::rerun-if-changed={}", tl_schema::SCHEMA_PATH);
+    println!("cargo::rerun-if-changed=build/tl_schema.rs");
+    let schema = fs::read_to_string(tl_schema::SCHEMA_PATH)
+        .map_err(|e| format!("cannot read {}: {e}", tl_schema::SCHEMA_PATH))?;
+    let table = tl_schema::render(&schema)?;
+    fs::write(
+        PathBuf::from(env::var("OUT_DIR")?).join("tl_schema.rs"),
+        table,
+    )?;
     Ok(())
 }
 

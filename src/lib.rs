@@ -104,6 +104,9 @@ pub mod credentials;
 pub mod currency;
 pub mod error;
 pub mod form;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod invoice;
 pub mod journal;
 pub mod order;

@@ -694,6 +694,12 @@ impl fmt::Debug for FileSession {
     }
 }
 
+/// Reads `bytes` as a session file would be read (for fuzzing, without a file).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn decode(bytes: &[u8]) -> Result<SessionData, SessionError> {
+    State::decode(Path::new("session.json"), bytes).map(|state| state.to_data())
+}
+
 impl FileSession {
     /// Opens the session stored at `path`. A missing file gives a fresh session on Telegram's
     /// production DCs ([`production`]); the file is created at the first change (usually the

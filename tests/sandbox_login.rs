@@ -259,7 +259,7 @@ async fn alice_logs_in_with_her_2fa_password_after_a_wrong_one() {
     // Not logged in yet.
     assert!(!is_authorized(client).await);
 
-    let password_token = match timeout(
+    let spent = match timeout(
         WAIT,
         client.check_password(password_token, "correct horse battery stable"),
     )
@@ -270,6 +270,27 @@ async fn alice_logs_in_with_her_2fa_password_after_a_wrong_one() {
         other => panic!("expected InvalidPassword, got {other:?}"),
     };
     assert!(!is_authorized(client).await);
+    // A challenge serves one check: the token the wrong attempt gave back is spent, even with
+    // the right password.
+    match timeout(WAIT, client.check_password(spent, ALICE_PASSWORD))
+        .await
+        .unwrap()
+    {
+        Err(SignInError::Other(InvocationError::Rpc(e))) => assert_eq!(e.name, "SRP_ID_INVALID"),
+        other => panic!("expected SRP_ID_INVALID, got {other:?}"),
+    }
+    // Starting the login again fetches a fresh challenge.
+    let token = timeout(WAIT, client.request_login_code(ALICE_PHONE, API_HASH))
+        .await
+        .unwrap()
+        .unwrap();
+    let password_token = match timeout(WAIT, client.sign_in(&token, DEFAULT_LOGIN_CODE))
+        .await
+        .unwrap()
+    {
+        Err(SignInError::PasswordRequired(t)) => t,
+        other => panic!("expected PasswordRequired, got {other:?}"),
+    };
 
     let user = timeout(WAIT, client.check_password(password_token, ALICE_PASSWORD))
         .await
@@ -285,7 +306,7 @@ async fn alice_logs_in_with_her_2fa_password_after_a_wrong_one() {
         sandbox
             .world()
             .call_count(UNBOUND_USER, "auth.checkPassword"),
-        2
+        3
     );
     sandbox.shutdown().await;
 }

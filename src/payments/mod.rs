@@ -308,9 +308,13 @@ impl Payments {
         Ok(i64::from(state.date))
     }
 
-    /// Invokes any request, with tgpay's typed errors.
-    pub async fn invoke<R: tl::RemoteCall>(&self, request: &R) -> Result<R::Return, Error> {
-        Ok(self.inner.client.invoke(request).await?)
+    /// Invokes any request, with tgpay's typed errors. The answer's nesting is checked before
+    /// it is decoded ([`crate::tl::nesting`]).
+    pub async fn invoke<R: tl::RemoteCall + tl::Identifiable>(
+        &self,
+        request: &R,
+    ) -> Result<R::Return, Error> {
+        Ok(crate::tl::nesting::invoke(&self.inner.client, request).await?)
     }
 
     // ----- forms and order info -----

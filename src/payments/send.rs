@@ -149,7 +149,7 @@ impl Payments {
 
     /// Sends `request` once to DC `dc`, over the pool's raw path (no retry policy applies),
     /// waiting at most [`PaymentsConfig::send_timeout`](super::PaymentsConfig::send_timeout).
-    pub(crate) async fn send_once<R: tl::RemoteCall>(
+    pub(crate) async fn send_once<R: tl::RemoteCall + tl::Identifiable>(
         &self,
         dc: i32,
         request: &R,
@@ -162,7 +162,9 @@ impl Payments {
         .await;
         match answer {
             Err(_) => Err(SendError::Timeout(timeout)),
-            Ok(Ok(body)) => R::Return::from_bytes(&body)
+            // Decoded only after the answer's nesting is checked (crate::tl::nesting).
+            Ok(Ok(body)) => crate::tl::nesting::Checked::<R>::from_bytes(&body)
+                .map(|crate::tl::nesting::Checked(answer)| answer)
                 .map_err(|e| SendError::Transport(InvocationError::from(e))),
             Ok(Err(InvocationError::Rpc(rpc))) => Err(SendError::Rpc(PaymentError::from(rpc))),
             Ok(Err(other)) => Err(SendError::Transport(other)),

@@ -76,6 +76,7 @@ pub fn dispatch(world: &Mutex<World>, user: i64, request: &[u8]) -> Option<(Answ
     if !METHODS.contains(&method) {
         return None;
     }
+    prepare_challenge(world, id, |_| Some(user));
     let mut w = lock(world);
     Some(run_counted(&mut w, user, method, |w| {
         run(w, user, id, body)
@@ -102,6 +103,12 @@ pub fn dispatch_key(
     if !login && !METHODS.contains(&method) {
         return None;
     }
+    prepare_challenge(world, id, |w| {
+        match w.key_user(auth_key_id, registered_user) {
+            UNBOUND_USER => w.login_password_user(auth_key_id),
+            user => Some(user),
+        }
+    });
     let mut w = lock(world);
     let user = w.key_user(auth_key_id, registered_user);
     let answer = if login {
@@ -116,6 +123,25 @@ pub fn dispatch_key(
         run_counted(&mut w, user, method, |w| run(w, user, id, body))
     };
     Some(answer)
+}
+
+/// For `account.getPassword`, issues the SRP challenge (a 2048-bit exponentiation) with the
+/// world unlocked, and leaves it for the call to hand out: other requests are not held up by
+/// it.
+fn prepare_challenge(world: &Mutex<World>, id: u32, user: impl FnOnce(&World) -> Option<i64>) {
+    if id != tl::functions::account::GetPassword::CONSTRUCTOR_ID {
+        return;
+    }
+    let found = {
+        let w = lock(world);
+        user(&w).and_then(|user| Some((user, w.password_record(user)?)))
+    };
+    let Some((user, record)) = found else {
+        return;
+    };
+    if let Ok(challenge) = record.issue_random(rand::random::<i64>(), &mut rand::rng()) {
+        lock(world).offer_password_challenge(user, &record, challenge);
+    }
 }
 
 fn split(request: &[u8]) -> Option<(u32, &[u8])> {

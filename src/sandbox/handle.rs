@@ -19,8 +19,10 @@ use super::keys::{AuthKey, KeyStore, UNBOUND_USER};
 use super::merchant::TEST_TOKENS;
 use super::rpc::{Basics, CallContext, Handler, Reply};
 use super::scenario::{CardOutcome, Scenario, ScenarioError};
-use super::transport::{Server, ServerError, ServerHandle, StatsSnapshot, UpdatesHub};
-use super::web;
+use super::transport::{
+    Server, ServerConfig, ServerError, ServerHandle, StatsSnapshot, UpdatesHub,
+};
+use super::web::{self, WebConfig};
 use super::world::{Push, World};
 
 /// The DC id the sandbox presents itself as.
@@ -107,6 +109,31 @@ impl Default for SandboxOptions {
             listen: any,
             web_listen: any,
         }
+    }
+}
+
+/// The limits a sandbox serves within: its MTProto server's and its web pages'. The defaults
+/// suit a test server shared by many automated clients.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SandboxLimits {
+    /// The MTProto server's limits.
+    pub server: ServerConfig,
+    /// The web pages' limits.
+    pub web: WebConfig,
+}
+
+impl SandboxLimits {
+    /// Sets the MTProto server's limits.
+    pub fn server(mut self, config: ServerConfig) -> Self {
+        self.server = config;
+        self
+    }
+
+    /// Sets the web pages' limits.
+    pub fn web(mut self, config: WebConfig) -> Self {
+        self.web = config;
+        self
     }
 }
 
@@ -262,6 +289,19 @@ struct WorldHandler {
     world: Arc<Mutex<World>>,
     basics: Basics,
     keys: KeyStore,
+}
+
+/// The request handler a [`Sandbox`] serves `world` with (for fuzzing without sockets).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn world_handler(world: Arc<Mutex<World>>, keys: KeyStore) -> impl Handler {
+    WorldHandler {
+        world,
+        basics: Basics {
+            this_dc: DC_ID,
+            ..Basics::default()
+        },
+        keys,
+    }
 }
 
 fn deliver(hub: &UpdatesHub, pushes: Vec<Push>) {
@@ -424,6 +464,15 @@ impl Sandbox {
         scenario: Scenario,
         options: SandboxOptions,
     ) -> Result<Self, SandboxError> {
+        Self::start_with_limits(scenario, options, SandboxLimits::default()).await
+    }
+
+    /// Starts a sandbox on the given addresses, within the given limits.
+    pub async fn start_with_limits(
+        scenario: Scenario,
+        options: SandboxOptions,
+        limits: SandboxLimits,
+    ) -> Result<Self, SandboxError> {
         scenario.check()?;
         let web_listener = TcpListener::bind(options.web_listen)
             .await
@@ -484,10 +533,15 @@ impl Sandbox {
             },
             keys: keys.clone(),
         };
-        let server = Server::bind(options.listen, keys, handler).await?;
+        let server = Server::bind_with_config(options.listen, keys, handler, limits.server).await?;
         let hub = server.hub().clone();
         let pusher: web::Pusher = Arc::new(move |pushes| deliver(&hub, pushes));
-        let web = tokio::spawn(web::serve(web_listener, Arc::clone(&world), pusher));
+        let web = tokio::spawn(web::serve_with(
+            web_listener,
+            Arc::clone(&world),
+            pusher,
+            limits.web,
+        ));
         Ok(Self {
             server,
             world,

@@ -52,10 +52,10 @@ mod crypto;
 mod framing;
 pub mod keys;
 pub mod merchant;
-mod mtproto;
+pub(crate) mod mtproto;
 pub mod rpc;
 pub mod scenario;
-mod session;
+pub(crate) mod session;
 mod stripe;
 mod tl_make;
 pub mod transport;
@@ -65,9 +65,11 @@ pub mod world;
 pub mod handle;
 
 pub use handle::{
-    ConnectionInfo, LoginInfo, Sandbox, SandboxClient, SandboxError, SandboxOptions, SandboxUser,
+    ConnectionInfo, LoginInfo, Sandbox, SandboxClient, SandboxError, SandboxLimits, SandboxOptions,
+    SandboxUser,
 };
 pub use keys::{AuthKey, KeyStore};
 pub use scenario::{Scenario, ScenarioError};
-pub use transport::{Server, ServerHandle, UpdatesHub};
+pub use transport::{Server, ServerConfig, ServerHandle, UpdatesHub};
+pub use web::WebConfig;
 pub use world::World;

@@ -23,6 +23,7 @@ use super::keys::KeyEntry;
 use super::rpc::{CallContext, ClientInfo, Reply, constructor_id};
 use super::session::{Admission, MSG_ID_MAX_AGE, MSG_ID_MAX_AHEAD, unix_now};
 use super::transport::{Push, Shared};
+use crate::tl::nesting::{self, NestingError};
 
 const MSG_CONTAINER: u32 = 0x73f1_f8dc;
 const MSG_COPY: u32 = 0xe060_46b2;
@@ -117,6 +118,8 @@ pub(crate) struct ConnMeta {
     pub(crate) subscribed: HashSet<i64>,
     /// Set by `ping_delay_disconnect`.
     pub(crate) disconnect_at: Option<Instant>,
+    /// Queries answered since the connection last wrote its output.
+    pub(crate) pending: usize,
 }
 
 /// A message inside the encrypted data (top level, or in a container).
@@ -148,7 +151,7 @@ pub(crate) fn process(
         key,
         conn,
         session_id,
-        now: unix_now(),
+        now: shared.fixed_now.unwrap_or_else(unix_now),
         out: Vec::new(),
         acks: Vec::new(),
     };
@@ -169,6 +172,32 @@ pub(crate) fn process(
         }
         Err(Stop::Close(reason)) => Outcome::Close(reason),
         Err(Stop::Drop) => Outcome::Drop,
+    }
+}
+
+/// Processes one decrypted message as a connection of `shared` on `key` would, and seals the
+/// answers (for fuzzing, without a socket).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_process(shared: &Shared, key: &Arc<KeyEntry>, plaintext: &[u8]) {
+    let (push_tx, _push_rx) = mpsc::channel(1);
+    let mut conn = ConnMeta {
+        id: 0,
+        transport: TransportKind::Intermediate,
+        obfuscated: false,
+        push_tx,
+        subscribed: HashSet::new(),
+        disconnect_at: None,
+        pending: 0,
+    };
+    if let Outcome::Send {
+        session_id,
+        messages,
+    } = process(shared, key, &mut conn, plaintext)
+    {
+        let _ = seal(shared, key, session_id, messages);
+    }
+    for session in conn.subscribed {
+        shared.hub.unsubscribe_session(key.user_id, session);
     }
 }
 
@@ -543,6 +572,14 @@ impl Run<'_> {
             let Some(id) = constructor_id(&query) else {
                 break;
             };
+            // Before grammers' recursive deserializers see any of it (the wrappers' own fields,
+            // such as initConnection's JSON params, or the query itself).
+            if let Err(error @ NestingError::TooDeep { .. }) = nesting::check_function(&query) {
+                debug!(connection = self.conn.id, %error, "query refused");
+                self.shared.stats.too_deep();
+                self.answer(item.msg_id, Reply::error(400, "INPUT_TOO_DEEP"));
+                return Ok(());
+            }
             let fields = &query[4..];
             let inner = match id {
                 f::InvokeWithLayer::<Rest>::CONSTRUCTOR_ID => {
@@ -625,6 +662,13 @@ impl Run<'_> {
             );
         }
 
+        if self.conn.pending >= self.shared.config.max_pending_requests.max(1) {
+            // Only a container with more queries than the limit gets here: between packets,
+            // the connection waits for the client to take its answers instead.
+            self.shared.stats.pending_limited();
+            self.answer(item.msg_id, Reply::error(420, "FLOOD_WAIT_1"));
+            return Ok(());
+        }
         let ctx = CallContext {
             user_id: self.key.user_id,
             auth_key_id: self.key.key_id,
@@ -685,6 +729,7 @@ impl Run<'_> {
     }
 
     fn answer(&mut self, req_msg_id: i64, reply: Reply) {
+        self.conn.pending += 1;
         match reply {
             Reply::Result(bytes) => self.rpc_result(req_msg_id, bytes),
             Reply::Error { code, message } => {

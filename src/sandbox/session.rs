@@ -82,6 +82,12 @@ impl Salts {
         Self { secret }
     }
 
+    /// Salts from a given secret (fuzzing uses a fixed one, so that its inputs stay valid).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn with_secret(secret: [u8; 32]) -> Self {
+        Self { secret }
+    }
+
     fn salt(&self, key_id: i64, period: i64) -> i64 {
         let digest = Sha256::new()
             .chain_update(self.secret)

@@ -22,8 +22,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -43,16 +43,36 @@ use super::mtproto::{self, CloseReason, ConnMeta, OutMsg, Outcome};
 use super::rpc::Handler;
 use super::session::{MsgIdGen, Salts, Sessions};
 
-/// Tunables of a [`Server`].
+/// Tunables of a [`Server`]: the limits that keep one client from taking the server down.
+///
+/// Every limit closes only the connection that passes it (or refuses a new one), logs why at
+/// `debug` level, and counts it in [`StatsSnapshot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// Largest transport packet payload accepted; a longer announced length closes the
-    /// connection at once. Telegram's own limit is about 1 MiB.
+    /// connection as soon as the length has arrived, before any of the payload is buffered.
+    /// Telegram's own limit is about 1 MiB.
     pub max_payload_len: usize,
     /// Largest size a `gzip_packed` may unpack to.
     pub max_unpacked_len: usize,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
+    /// A packet must arrive whole within this time of its first byte (and the first packet
+    /// within this time of connecting): a slow sender does not hold a buffer for long.
+    pub frame_timeout: Duration,
+    /// A client must take what the server sends within this time, or its connection is
+    /// closed: a client that sends queries but never reads the answers holds nothing for long.
+    pub write_timeout: Duration,
+    /// Open connections at most; one more is answered with the transport error -429
+    /// ("transport flood") and closed.
+    pub max_connections: usize,
+    /// Open connections from one IP address at most; one more gets -429 too.
+    pub max_connections_per_peer: usize,
+    /// Queries of one connection whose answers are not yet written at most: past it, the
+    /// connection stops reading until the client has taken the answers. Queries past it in
+    /// one container are answered `420 FLOOD_WAIT_1` without being run.
+    pub max_pending_requests: usize,
     /// Pushed updates queued per connection; beyond, updates for it are dropped (the client
     /// catches up with `updates.getDifference`, as with Telegram).
     pub updates_queue_len: usize,
@@ -64,10 +84,69 @@ impl Default for ServerConfig {
             max_payload_len: 2 * 1024 * 1024,
             max_unpacked_len: 8 * 1024 * 1024,
             idle_timeout: Duration::from_secs(600),
+            frame_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+            max_connections: 16_384,
+            max_connections_per_peer: 1024,
+            max_pending_requests: 128,
             updates_queue_len: 1024,
         }
     }
 }
+
+impl ServerConfig {
+    /// Sets [`max_connections`](Self::max_connections).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
+    /// Sets [`max_connections_per_peer`](Self::max_connections_per_peer).
+    pub fn max_connections_per_peer(mut self, n: usize) -> Self {
+        self.max_connections_per_peer = n;
+        self
+    }
+
+    /// Sets [`max_payload_len`](Self::max_payload_len).
+    pub fn max_payload_len(mut self, n: usize) -> Self {
+        self.max_payload_len = n;
+        self
+    }
+
+    /// Sets [`idle_timeout`](Self::idle_timeout).
+    pub fn idle_timeout(mut self, t: Duration) -> Self {
+        self.idle_timeout = t;
+        self
+    }
+
+    /// Sets [`frame_timeout`](Self::frame_timeout).
+    pub fn frame_timeout(mut self, t: Duration) -> Self {
+        self.frame_timeout = t;
+        self
+    }
+
+    /// Sets [`write_timeout`](Self::write_timeout).
+    pub fn write_timeout(mut self, t: Duration) -> Self {
+        self.write_timeout = t;
+        self
+    }
+
+    /// Sets [`max_pending_requests`](Self::max_pending_requests).
+    pub fn max_pending_requests(mut self, n: usize) -> Self {
+        self.max_pending_requests = n;
+        self
+    }
+}
+
+/// Connections being refused at once at most (each waits briefly for the client's first bytes
+/// to answer -429 in its transport); past it, refused connections are closed at once.
+const MAX_REFUSALS: usize = 256;
+/// How long a refused connection is given to say which transport it speaks.
+const REFUSAL_WAIT: Duration = Duration::from_secs(2);
+/// How much is read from a socket at once.
+const READ_CHUNK: usize = 16 * 1024;
+/// Buffers larger than this are freed once empty, so an idle connection holds little memory.
+const KEEP_BUFFER: usize = 4 * 1024;
 
 /// The server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -260,6 +339,13 @@ pub(crate) struct Stats {
     gzip: AtomicU64,
     gzip_sent: AtomicU64,
     quick_acks: AtomicU64,
+    refused: AtomicU64,
+    oversized: AtomicU64,
+    slow_senders: AtomicU64,
+    slow_readers: AtomicU64,
+    idle_closed: AtomicU64,
+    too_deep: AtomicU64,
+    pending_limited: AtomicU64,
     bad_msgs: Mutex<BTreeMap<i32, u64>>,
     received: Mutex<HashMap<u32, u64>>,
     requests: Mutex<HashMap<u32, u64>>,
@@ -276,6 +362,14 @@ impl Stats {
 
     pub(crate) fn gzip_received(&self) {
         self.gzip.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn too_deep(&self) {
+        self.too_deep.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn pending_limited(&self) {
+        self.pending_limited.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn gzip_sent(&self) {
@@ -323,6 +417,13 @@ impl Stats {
             gzip_packed: load(&self.gzip),
             gzip_packed_sent: load(&self.gzip_sent),
             quick_acks: load(&self.quick_acks),
+            refused_connections: load(&self.refused),
+            oversized_frames: load(&self.oversized),
+            slow_senders: load(&self.slow_senders),
+            slow_readers: load(&self.slow_readers),
+            idle_closed: load(&self.idle_closed),
+            too_deep: load(&self.too_deep),
+            pending_limited: load(&self.pending_limited),
             bad_msg_notifications: self
                 .bad_msgs
                 .lock()
@@ -368,6 +469,22 @@ pub struct StatsSnapshot {
     pub gzip_packed_sent: u64,
     /// Quick ACKs sent.
     pub quick_acks: u64,
+    /// Connections refused with -429: too many open, in all or from one IP address.
+    pub refused_connections: u64,
+    /// Connections closed for announcing a packet longer than the limit.
+    pub oversized_frames: u64,
+    /// Connections closed because a packet did not arrive whole in time.
+    pub slow_senders: u64,
+    /// Connections closed because the client did not take the server's bytes in time.
+    pub slow_readers: u64,
+    /// Connections closed after sending nothing for the idle timeout.
+    pub idle_closed: u64,
+    /// Queries refused with `400 INPUT_TOO_DEEP` (TL values nested past
+    /// [`MAX_DEPTH`](crate::tl::nesting::MAX_DEPTH)).
+    pub too_deep: u64,
+    /// Queries answered `420 FLOOD_WAIT_1` because their connection had too many answers
+    /// waiting to be written.
+    pub pending_limited: u64,
     /// `bad_msg_notification` / `bad_server_salt` sent, by error code.
     pub bad_msg_notifications: BTreeMap<i32, u64>,
     /// Messages received by constructor id (service messages and wrapped queries).
@@ -400,6 +517,83 @@ pub(crate) struct Shared {
     pub(crate) config: ServerConfig,
     shutdown: watch::Receiver<bool>,
     next_connection: AtomicU64,
+    /// Open connections by IP address.
+    peers: Mutex<HashMap<IpAddr, usize>>,
+    /// Refused connections still waiting to be told so.
+    refusing: AtomicUsize,
+    /// The unix time the message rules use, when fixed (fuzzing); the clock otherwise.
+    pub(crate) fixed_now: Option<i64>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        keys: KeyStore,
+        handler: Box<dyn Handler>,
+        config: ServerConfig,
+        shutdown: watch::Receiver<bool>,
+        salts: Salts,
+        fixed_now: Option<i64>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            keys,
+            handler,
+            hub: UpdatesHub::new(),
+            sessions: Sessions::default(),
+            salts,
+            msg_ids: MsgIdGen::default(),
+            stats: Stats::default(),
+            config,
+            shutdown,
+            next_connection: AtomicU64::new(1),
+            peers: Mutex::new(HashMap::new()),
+            refusing: AtomicUsize::new(0),
+            fixed_now,
+        })
+    }
+}
+
+/// Feeds `chunks` (as successive reads) to a fresh connection of `shared`, without a socket,
+/// and returns what it would have sent (de-obfuscated). For fuzzing.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn feed(shared: &Arc<Shared>, chunks: &[&[u8]]) -> Vec<u8> {
+    let (push_tx, _push_rx) = mpsc::channel(1);
+    let mut conn = Connection {
+        shared: Arc::clone(shared),
+        meta: ConnMeta {
+            id: shared.next_connection.fetch_add(1, Ordering::Relaxed),
+            transport: TransportKind::Full,
+            obfuscated: false,
+            push_tx,
+            subscribed: HashSet::new(),
+            disconnect_at: None,
+            pending: 0,
+        },
+        framing: None,
+        obfuscation: None,
+        key: None,
+        buf: Vec::new(),
+        backlog: false,
+    };
+    let mut sent = Vec::new();
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let start = conn.buf.len();
+        conn.buf.extend_from_slice(chunk);
+        let mut flow = conn.process(start, &mut out);
+        while flow == Flow::Continue && conn.backlog {
+            conn.meta.pending = 0;
+            flow = conn.process(conn.buf.len(), &mut out);
+        }
+        conn.meta.pending = 0;
+        sent.append(&mut out);
+        if flow != Flow::Continue {
+            break;
+        }
+    }
+    if let Some(key) = &conn.key {
+        shared.hub.unsubscribe_connection(key.user_id, conn.meta.id);
+    }
+    sent
 }
 
 /// The sandbox's MTProto server.
@@ -427,20 +621,24 @@ impl Server {
         let listener = TcpListener::bind(addr).await.map_err(ServerError::Bind)?;
         let local_addr = listener.local_addr().map_err(ServerError::Bind)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let hub = UpdatesHub::new();
-        let shared = Arc::new(Shared {
+        let shared = Shared::new(
             keys,
-            handler: Box::new(handler),
-            hub: hub.clone(),
-            sessions: Sessions::default(),
-            salts: Salts::new(),
-            msg_ids: MsgIdGen::default(),
-            stats: Stats::default(),
+            Box::new(handler),
             config,
-            shutdown: shutdown_rx,
-            next_connection: AtomicU64::new(1),
-        });
+            shutdown_rx,
+            Salts::new(),
+            None,
+        );
+        let hub = shared.hub.clone();
         info!(%local_addr, "sandbox MTProto server listening");
+        if !local_addr.ip().is_loopback() {
+            warn!(
+                %local_addr,
+                "the sandbox MTProto server listens on a non-loopback address: anyone who can \
+                 reach it and has one of its auth keys (the connection line prints them all, \
+                 guest keys included) has full access to that sandbox account"
+            );
+        }
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
         Ok(ServerHandle {
             local_addr,
@@ -521,8 +719,17 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 Ok((stream, peer)) => {
                     let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
                     shared.stats.connections_accepted.fetch_add(1, Ordering::Relaxed);
-                    debug!(connection = id, %peer, "connection accepted");
-                    connections.spawn(serve(Arc::clone(&shared), stream, id));
+                    match OpenConnection::admit(&shared, peer.ip()) {
+                        Ok(open) => {
+                            debug!(connection = id, %peer, "connection accepted");
+                            connections.spawn(serve(Arc::clone(&shared), stream, id, open));
+                        }
+                        Err(why) => {
+                            debug!(connection = id, %peer, why, "connection refused (-429)");
+                            shared.stats.refused.fetch_add(1, Ordering::Relaxed);
+                            refuse(&shared, stream, &mut connections);
+                        }
+                    }
                 }
                 Err(error) => {
                     // Out of file descriptors and the like: back off a little.
@@ -535,6 +742,52 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
     drop(listener);
     while connections.join_next().await.is_some() {}
+}
+
+/// Tells a connection over the limits that it is refused: the transport error -429 in the
+/// transport it speaks (read from its first bytes, for a moment), then closes it. When many
+/// are being refused at once, it is closed without a word.
+fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, tasks: &mut JoinSet<()>) {
+    if shared.refusing.fetch_add(1, Ordering::Relaxed) >= MAX_REFUSALS {
+        shared.refusing.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    let shared = Arc::clone(shared);
+    tasks.spawn(async move {
+        let mut first = Vec::new();
+        let refused = tokio::time::timeout(REFUSAL_WAIT, async {
+            loop {
+                match framing::detect(&first) {
+                    Detected::Plain { kind, .. } => return Some((kind, None)),
+                    Detected::Obfuscated if first.len() >= 64 => {
+                        let init: [u8; 64] = first.get(..64)?.try_into().ok()?;
+                        let (obfuscation, tag) = Obfuscation::from_init(&init);
+                        let kind = framing::kind_from_obfuscated_tag(tag)?;
+                        return Some((kind, Some(obfuscation)));
+                    }
+                    Detected::Obfuscated | Detected::NeedMore => {}
+                }
+                let mut chunk = [0u8; 64];
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(n) => first.extend_from_slice(&chunk[..n]),
+                }
+            }
+        })
+        .await;
+        if let Ok(Some((kind, obfuscation))) = refused {
+            let mut out = Vec::new();
+            Framing::new(kind).encode_error(429, &mut out);
+            if let Some(mut obfuscation) = obfuscation {
+                // The client's own bytes after the 64-byte header went through the stream
+                // too; the server's direction starts fresh.
+                obfuscation.encrypt(&mut out);
+            }
+            let _ = tokio::time::timeout(REFUSAL_WAIT, stream.write_all(&out)).await;
+            let _ = stream.shutdown().await;
+        }
+        shared.refusing.fetch_sub(1, Ordering::Relaxed);
+    });
 }
 
 /// What to do with a connection after processing received bytes.
@@ -554,16 +807,27 @@ struct Connection {
     framing: Option<Framing>,
     obfuscation: Option<Obfuscation>,
     key: Option<Arc<KeyEntry>>,
+    /// Received bytes not yet processed (already de-obfuscated).
     buf: Vec<u8>,
+    /// Complete packets are waiting in `buf` for the client to take the answers so far.
+    backlog: bool,
 }
 
-async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: u64) {
+/// Why the connection loop woke up on a timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deadline {
+    Idle,
+    Frame,
+    Disconnect,
+}
+
+async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: u64, open: OpenConnection) {
+    let _open = open;
     let _ = stream.set_nodelay(true);
     let mut shutdown = shared.shutdown.clone();
     if *shutdown.borrow_and_update() {
         return;
     }
-    let _open = OpenConnection::new(&shared);
     let (push_tx, mut push_rx) = mpsc::channel(shared.config.updates_queue_len.max(1));
     let mut conn = Connection {
         shared: Arc::clone(&shared),
@@ -574,36 +838,85 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: u64) {
             push_tx,
             subscribed: HashSet::new(),
             disconnect_at: None,
+            pending: 0,
         },
         framing: None,
         obfuscation: None,
         key: None,
         buf: Vec::new(),
+        backlog: false,
     };
-    let mut chunk = vec![0u8; 64 * 1024];
+    let config = &shared.config;
     let mut out = Vec::new();
-    let mut idle_deadline = Instant::now() + shared.config.idle_timeout;
+    let mut idle_deadline = Instant::now() + config.idle_timeout;
+    // The first packet must arrive in time too.
+    let mut frame_deadline = Some(Instant::now() + config.frame_timeout);
     loop {
-        let deadline = match conn.meta.disconnect_at {
-            Some(at) => Instant::from_std(at).min(idle_deadline),
-            None => idle_deadline,
-        };
-        let flow = tokio::select! {
-            _ = shutdown.changed() => Flow::Close,
-            _ = sleep_until(deadline) => {
-                debug!(connection = id, "connection timed out");
-                Flow::Close
-            }
-            read = stream.read(&mut chunk) => match read {
-                Ok(0) | Err(_) => Flow::Drop,
-                Ok(n) => {
-                    idle_deadline = Instant::now() + shared.config.idle_timeout;
-                    conn.on_bytes(&mut chunk[..n], &mut out)
+        let mut deadline = (idle_deadline, Deadline::Idle);
+        if let Some(at) = frame_deadline
+            && at < deadline.0
+        {
+            deadline = (at, Deadline::Frame);
+        }
+        if let Some(at) = conn.meta.disconnect_at.map(Instant::from_std)
+            && at < deadline.0
+        {
+            deadline = (at, Deadline::Disconnect);
+        }
+        let flow = if conn.backlog {
+            // Answers were written; go on with the packets already received.
+            conn.process(conn.buf.len(), &mut out)
+        } else {
+            tokio::select! {
+                _ = shutdown.changed() => Flow::Close,
+                _ = sleep_until(deadline.0) => {
+                    match deadline.1 {
+                        Deadline::Idle => {
+                            debug!(connection = id, "idle for too long; closing");
+                            shared.stats.idle_closed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Deadline::Frame => {
+                            debug!(
+                                connection = id,
+                                buffered = conn.buf.len(),
+                                "a packet did not arrive whole in time; closing"
+                            );
+                            shared.stats.slow_senders.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Deadline::Disconnect => debug!(connection = id, "ping_delay_disconnect"),
+                    }
+                    Flow::Close
                 }
-            },
-            Some(push) = push_rx.recv() => {
-                conn.on_push(push, &mut out);
-                Flow::Continue
+                ready = stream.readable() => match ready {
+                    Err(_) => Flow::Drop,
+                    Ok(()) => {
+                        let start = conn.buf.len();
+                        conn.buf.reserve(READ_CHUNK);
+                        match stream.try_read_buf(&mut conn.buf) {
+                            Ok(0) => Flow::Drop,
+                            Ok(_) => {
+                                let now = Instant::now();
+                                idle_deadline = now + config.idle_timeout;
+                                let before = conn.buf.len();
+                                let flow = conn.process(start, &mut out);
+                                // A partial packet left over starts its own clock; one still
+                                // incomplete keeps the clock it had.
+                                if conn.buf.is_empty() {
+                                    frame_deadline = None;
+                                } else if frame_deadline.is_none() || conn.buf.len() < before {
+                                    frame_deadline = Some(now + config.frame_timeout);
+                                }
+                                flow
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Flow::Continue,
+                            Err(_) => Flow::Drop,
+                        }
+                    }
+                },
+                Some(push) = push_rx.recv() => {
+                    conn.on_push(push, &mut out);
+                    Flow::Continue
+                }
             }
         };
         if flow == Flow::Drop {
@@ -613,10 +926,26 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: u64) {
             if let Some(obfuscation) = conn.obfuscation.as_mut() {
                 obfuscation.encrypt(&mut out);
             }
-            if stream.write_all(&out).await.is_err() {
-                break;
+            match tokio::time::timeout(config.write_timeout, stream.write_all(&out)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    debug!(
+                        connection = id,
+                        "the client does not read its answers; closing"
+                    );
+                    shared.stats.slow_readers.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
             }
             out.clear();
+            if out.capacity() > KEEP_BUFFER {
+                out = Vec::new();
+            }
+        }
+        conn.meta.pending = 0;
+        if conn.buf.is_empty() && conn.buf.capacity() > KEEP_BUFFER {
+            conn.buf = Vec::new();
         }
         if flow == Flow::Close {
             let _ = stream.shutdown().await;
@@ -629,38 +958,70 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: u64) {
     debug!(connection = id, "connection closed");
 }
 
-/// Counts a connection as open for as long as it lives, also if its task panics (a panicking
-/// handler). Its hub subscriptions go with its channel, which the hub drops once closed.
-struct OpenConnection<'a> {
-    stats: &'a Stats,
+/// Counts a connection as open, in all and for its IP address, for as long as it lives (also
+/// if its task panics: a panicking handler). Its hub subscriptions go with its channel, which
+/// the hub drops once closed.
+struct OpenConnection {
+    shared: Arc<Shared>,
+    peer: IpAddr,
 }
 
-impl<'a> OpenConnection<'a> {
-    fn new(shared: &'a Shared) -> Self {
+impl OpenConnection {
+    /// Counts a new connection from `peer`, or says which limit it would pass.
+    fn admit(shared: &Arc<Shared>, peer: IpAddr) -> Result<Self, &'static str> {
+        let mut peers = shared.peers.lock().unwrap_or_else(PoisonError::into_inner);
+        let open = shared.stats.connections_open.load(Ordering::Relaxed);
+        if open >= shared.config.max_connections as u64 {
+            return Err("too many connections");
+        }
+        let of_peer = peers.entry(peer).or_default();
+        if *of_peer >= shared.config.max_connections_per_peer {
+            return Err("too many connections from this address");
+        }
+        *of_peer += 1;
         shared
             .stats
             .connections_open
             .fetch_add(1, Ordering::Relaxed);
-        Self {
-            stats: &shared.stats,
-        }
+        Ok(Self {
+            shared: Arc::clone(shared),
+            peer,
+        })
     }
 }
 
-impl Drop for OpenConnection<'_> {
+impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.stats.connections_open.fetch_sub(1, Ordering::Relaxed);
+        let mut peers = self
+            .shared
+            .peers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = peers.get_mut(&self.peer) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                peers.remove(&self.peer);
+            }
+        }
+        self.shared
+            .stats
+            .connections_open
+            .fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 impl Connection {
-    /// Handles bytes read from the socket: transport detection, de-obfuscation, framing, and
-    /// every complete packet. Output (already framed, not yet obfuscated) goes to `out`.
-    fn on_bytes(&mut self, data: &mut [u8], out: &mut Vec<u8>) -> Flow {
-        if let Some(obfuscation) = self.obfuscation.as_mut() {
-            obfuscation.decrypt(data);
+    /// Handles the bytes received from `buf[new..]` on: de-obfuscation, transport detection,
+    /// framing, and every complete packet, until the connection has as many answers waiting
+    /// as it may (then `backlog` is set and the rest waits in `buf`). Output (already framed,
+    /// not yet obfuscated) goes to `out`.
+    fn process(&mut self, new: usize, out: &mut Vec<u8>) -> Flow {
+        if let Some(obfuscation) = self.obfuscation.as_mut()
+            && let Some(fresh) = self.buf.get_mut(new..)
+        {
+            obfuscation.decrypt(fresh);
         }
-        self.buf.extend_from_slice(data);
+        self.backlog = false;
         if self.framing.is_none() {
             match self.detect() {
                 Some(Flow::Continue) => {}
@@ -670,10 +1031,15 @@ impl Connection {
         }
         let mut buf = std::mem::take(&mut self.buf);
         let mut at = 0;
+        let max_pending = self.shared.config.max_pending_requests.max(1);
         let flow = loop {
             let Some(framing) = self.framing.as_mut() else {
                 break Flow::Close;
             };
+            if self.meta.pending >= max_pending {
+                self.backlog = true;
+                break Flow::Continue;
+            }
             match framing.decode(&buf[at..], self.shared.config.max_payload_len) {
                 Ok(None) => break Flow::Continue,
                 Ok(Some(frame)) => {
@@ -686,6 +1052,9 @@ impl Connection {
                 }
                 Err(error) => {
                     debug!(connection = self.meta.id, %error, "malformed packet");
+                    if matches!(error, framing::FrameError::TooLong { .. }) {
+                        self.shared.stats.oversized.fetch_add(1, Ordering::Relaxed);
+                    }
                     self.shared.stats.malformed.fetch_add(1, Ordering::Relaxed);
                     break Flow::Close;
                 }

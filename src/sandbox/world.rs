@@ -31,6 +31,15 @@ pub const VERIFICATION_LIFETIME: Duration = Duration::from_secs(600);
 pub const TMP_PASSWORD_PERIOD: std::ops::RangeInclusive<i32> = 60..=86_400;
 /// Largest amount (in absolute value) a price may have, as in Telegram's clients.
 pub const MAX_AMOUNT: i64 = 999_999_999_999;
+/// Wrong 2FA passwords in a row an account takes before checks are refused with
+/// `FLOOD_WAIT_X` for [`WRONG_PASSWORD_WAIT`], as Telegram refuses them.
+pub const WRONG_PASSWORDS_BEFORE_WAIT: u32 = 5;
+/// How long password checks are refused after [`WRONG_PASSWORDS_BEFORE_WAIT`] wrong ones.
+pub const WRONG_PASSWORD_WAIT: Duration = Duration::from_secs(300);
+/// How long an issued card token can be charged.
+pub const CARD_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+/// Card tokens kept at most; issuing one more forgets the oldest.
+pub const MAX_CARD_TOKENS: usize = 10_000;
 
 /// An RPC error as the server sends it (`rpc_error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,6 +241,45 @@ pub struct GatewayView {
 struct PasswordState {
     record: srp::PasswordRecord,
     challenge: Option<srp::ServerChallenge>,
+    /// A challenge computed outside the world's lock for the next `account.getPassword`.
+    prepared: Option<srp::ServerChallenge>,
+    /// Wrong passwords in a row.
+    wrong: u32,
+    /// Checks are refused with `FLOOD_WAIT_X` until then (world clock).
+    blocked_until: i64,
+}
+
+impl PasswordState {
+    /// Spends the open challenge on one check of `input` (right or wrong, a challenge serves
+    /// once), refusing checks while the account waits after too many wrong passwords.
+    fn check(&mut self, now: i64, input: &tl::enums::InputCheckPasswordSrp) -> RpcResult<()> {
+        if now < self.blocked_until {
+            return Err(RpcFail::new(
+                420,
+                &format!("FLOOD_WAIT_{}", self.blocked_until - now),
+            ));
+        }
+        let Some(challenge) = self.challenge.take() else {
+            return Err(RpcFail::bad("SRP_ID_INVALID"));
+        };
+        match challenge.verify(&self.record, input) {
+            Ok(()) => {
+                self.wrong = 0;
+                Ok(())
+            }
+            Err(e) => {
+                let name = e.rpc_error_name().unwrap_or("SRP_A_INVALID");
+                if name == "PASSWORD_HASH_INVALID" {
+                    self.wrong += 1;
+                    if self.wrong >= WRONG_PASSWORDS_BEFORE_WAIT {
+                        self.wrong = 0;
+                        self.blocked_until = now + WRONG_PASSWORD_WAIT.as_secs() as i64;
+                    }
+                }
+                Err(RpcFail::bad(name))
+            }
+        }
+    }
 }
 
 struct TmpPassword {
@@ -365,6 +413,8 @@ pub struct World {
     charges: Vec<Charge>,
     pending: HashMap<String, Pending>,
     tokens: HashMap<String, (CardOutcome, String)>,
+    /// When each card token was issued (world clock), oldest first, for pruning.
+    token_order: std::collections::VecDeque<(i64, String)>,
     faults: Vec<Fault>,
     /// Flood waits in force: `(user, method)` → until (world clock).
     floods: HashMap<(i64, String), i64>,
@@ -493,6 +543,9 @@ impl World {
                         None => record,
                     },
                     challenge: None,
+                    prepared: None,
+                    wrong: 0,
+                    blocked_until: 0,
                 }
             });
             users.insert(
@@ -541,6 +594,7 @@ impl World {
             charges: Vec::new(),
             pending: HashMap::new(),
             tokens: HashMap::new(),
+            token_order: std::collections::VecDeque::new(),
             faults: scenario
                 .faults
                 .iter()
@@ -793,11 +847,52 @@ impl World {
     }
 
     /// Registers a card token the provider issued (the sandbox's tokenizer and gateway page).
+    ///
+    /// A token can be charged for [`CARD_TOKEN_LIFETIME`]; at most [`MAX_CARD_TOKENS`] are
+    /// kept (the oldest goes first), so a page that tokenizes forever holds bounded memory.
     pub fn register_card_token(&mut self, outcome: CardOutcome, title: &str) -> String {
+        let now = self.now();
+        let oldest_kept = now - CARD_TOKEN_LIFETIME.as_secs() as i64;
+        while let Some((issued, old)) = self.token_order.front() {
+            if *issued >= oldest_kept && self.token_order.len() < MAX_CARD_TOKENS {
+                break;
+            }
+            self.tokens.remove(old);
+            self.token_order.pop_front();
+        }
         let token = format!("tok_sandbox_{}", random_hex(12));
         self.tokens
             .insert(token.clone(), (outcome, title.to_owned()));
+        self.token_order.push_back((now, token.clone()));
         token
+    }
+
+    /// How many issued card tokens the world keeps.
+    pub fn card_tokens(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// The 2FA record of the account `user`, if it has a password: for computing an
+    /// `account.getPassword` challenge outside the world's lock (see
+    /// [`offer_password_challenge`](Self::offer_password_challenge)).
+    pub fn password_record(&self, user: i64) -> Option<srp::PasswordRecord> {
+        let state = self.users.get(&user)?.password.as_ref()?;
+        Some(state.record.clone())
+    }
+
+    /// Keeps a challenge issued from `record` (outside the lock) for the next
+    /// `account.getPassword` of `user`, unless the account's password changed meanwhile.
+    pub fn offer_password_challenge(
+        &mut self,
+        user: i64,
+        record: &srp::PasswordRecord,
+        challenge: srp::ServerChallenge,
+    ) {
+        if let Some(state) = self.users.get_mut(&user).and_then(|a| a.password.as_mut())
+            && state.record.algo() == record.algo()
+        {
+            state.prepared = Some(challenge);
+        }
     }
 
     /// A payment form by its id (the last part of the form's `url`), for the gateway page.
@@ -1775,11 +1870,13 @@ impl World {
             tl::types::SecurePasswordKdfAlgoPbkdf2Hmacsha512iter100000 { salt: secure_salt }.into();
         let password = match &mut account.password {
             Some(state) => {
-                let srp_id = rand::random::<i64>();
-                let challenge = state
-                    .record
-                    .issue_random(srp_id, &mut rand::rng())
-                    .map_err(|_| RpcFail::new(500, "INTERNAL_SERVER_ERROR"))?;
+                let challenge = match state.prepared.take() {
+                    Some(challenge) => challenge,
+                    None => state
+                        .record
+                        .issue_random(rand::random::<i64>(), &mut rand::rng())
+                        .map_err(|_| RpcFail::new(500, "INTERNAL_SERVER_ERROR"))?,
+                };
                 let mut view = state.record.account_password(&challenge);
                 view.new_secure_algo = new_secure_algo;
                 view.secure_random = secure_random;
@@ -1795,7 +1892,16 @@ impl World {
                 srp_id: None,
                 hint: None,
                 email_unconfirmed_pattern: None,
-                new_algo: srp::PasswordRecord::with_salts(b"", &[], &[]).algo(),
+                // Only the parameters: no key derivation (100 000 rounds of PBKDF2) for an
+                // account that has no password, and none under the world's lock.
+                new_algo:
+                    tl::types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
+                        salt1: Vec::new(),
+                        salt2: Vec::new(),
+                        g: srp::TELEGRAM_G,
+                        p: srp::TELEGRAM_P.to_vec(),
+                    }
+                    .into(),
                 new_secure_algo,
                 secure_random,
                 pending_reset_date: None,
@@ -1819,18 +1925,7 @@ impl World {
         if !TMP_PASSWORD_PERIOD.contains(&req.period) {
             return Err(RpcFail::bad("TMP_PASSWORD_INVALID"));
         }
-        let Some(challenge) = &state.challenge else {
-            return Err(RpcFail::bad("SRP_ID_INVALID"));
-        };
-        if let Err(e) = challenge.verify(&state.record, &req.password) {
-            let name = e.rpc_error_name().unwrap_or("SRP_A_INVALID");
-            if name == "PASSWORD_HASH_INVALID" {
-                // A failed attempt spends the challenge: the client must fetch a new srp_id.
-                state.challenge = None;
-            }
-            return Err(RpcFail::bad(name));
-        }
-        state.challenge = None;
+        state.check(now, &req.password)?;
         let mut secret = Zeroizing::new(vec![0u8; 32]);
         rand::fill(&mut secret[..]);
         let valid_until = now + i64::from(req.period);
@@ -2383,9 +2478,10 @@ impl World {
     /// `SESSION_PASSWORD_NEEDED`: verifies the SRP proof against the challenge of the last
     /// `account.getPassword` (server-side SRP) and binds the key to the user.
     ///
-    /// A wrong password (`PASSWORD_HASH_INVALID`) leaves the challenge open, so a client may
-    /// retry with the same `srp_id` (grammers' `check_password` does); a successful check
-    /// spends it.
+    /// Every check spends the challenge, right or wrong: after a wrong password
+    /// (`PASSWORD_HASH_INVALID`) the client fetches a new one with `account.getPassword`. After
+    /// [`WRONG_PASSWORDS_BEFORE_WAIT`] wrong passwords in a row, checks are refused with
+    /// `FLOOD_WAIT_X` for [`WRONG_PASSWORD_WAIT`] (also `account.getTmpPassword`'s).
     pub fn check_password(
         &mut self,
         auth_key_id: i64,
@@ -2394,17 +2490,12 @@ impl World {
         let user = self
             .login_password_user(auth_key_id)
             .ok_or_else(unregistered)?;
+        let now = self.now();
         let account = self.account_mut(user)?;
         let Some(state) = &mut account.password else {
             return Err(RpcFail::bad("PASSWORD_HASH_INVALID"));
         };
-        let Some(challenge) = &state.challenge else {
-            return Err(RpcFail::bad("SRP_ID_INVALID"));
-        };
-        if let Err(e) = challenge.verify(&state.record, &req.password) {
-            return Err(RpcFail::bad(e.rpc_error_name().unwrap_or("SRP_A_INVALID")));
-        }
-        state.challenge = None;
+        state.check(now, &req.password)?;
         let authorization = self.authorization(user)?;
         self.bind_key(auth_key_id, user);
         Ok(authorization)

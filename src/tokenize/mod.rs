@@ -498,6 +498,21 @@ struct Answer {
     json: Option<serde_json::Value>,
 }
 
+/// Reads `body`, answered with `status`, as Stripe's and as SmartGlocal's answer to
+/// tokenizing `card`, as [`exchange`] and the tokenizers do (for fuzzing, without HTTP).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn read_answers(card: &Card, status: u16, body: &[u8]) -> [bool; 2] {
+    let answer = || Answer {
+        status,
+        retry_after: None,
+        json: serde_json::from_slice::<serde_json::Value>(body).ok(),
+    };
+    [
+        stripe::read_answer(card, answer()).is_ok(),
+        smartglocal::read_answer(card, answer()).is_ok(),
+    ]
+}
+
 /// Sends `request` (retrying a failed connection once) and reads the answer, at most
 /// [`MAX_BODY_BYTES`].
 async fn exchange(

@@ -128,7 +128,7 @@ impl SmartGlocalTokenizer {
 }
 
 /// A token or the error SmartGlocal answered.
-fn read_answer(card: &Card, answer: Answer) -> Result<SmartGlocalToken, TokenizeError> {
+pub(super) fn read_answer(card: &Card, answer: Answer) -> Result<SmartGlocalToken, TokenizeError> {
     let Answer {
         status,
         retry_after,

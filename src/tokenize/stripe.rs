@@ -158,7 +158,7 @@ impl StripeTokenizer {
 }
 
 /// A token or the error Stripe answered.
-fn read_answer(card: &Card, answer: Answer) -> Result<StripeToken, TokenizeError> {
+pub(super) fn read_answer(card: &Card, answer: Answer) -> Result<StripeToken, TokenizeError> {
     let Answer {
         status,
         retry_after,

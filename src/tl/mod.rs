@@ -21,3 +21,5 @@ const _: () = assert!(
     LAYER == grammers_tl_types::LAYER,
     "tgpay is written for layer 230, but grammers-tl-types speaks another layer"
 );
+
+pub mod nesting;
