@@ -123,7 +123,11 @@ pub fn check(plan: &Plan, report: &Report) -> Verdict {
     }
 
     // Several identical purchases at once.
-    let receipts: Vec<Option<i32>> = report.actions.iter().filter_map(|a| receipt_of(&a.answer)).collect();
+    let receipts: Vec<Option<i32>> = report
+        .actions
+        .iter()
+        .filter_map(|a| receipt_of(&a.answer))
+        .collect();
     if receipts.len() != charges.len() {
         verdict.mismatches.push(format!(
             "expected (tgpay: {} of {} paid) as many charges; ledger: {}",
@@ -133,9 +137,7 @@ pub fn check(plan: &Plan, report: &Report) -> Verdict {
         ));
     }
     for (n, receipt) in receipts.iter().enumerate() {
-        let known = charges
-            .iter()
-            .any(|c| Some(c.receipt_msg_id) == *receipt);
+        let known = charges.iter().any(|c| Some(c.receipt_msg_id) == *receipt);
         if !known {
             verdict.mismatches.push(format!(
                 "tgpay: paid with receipt {receipt:?}, which is no new charge; ledger: {}",

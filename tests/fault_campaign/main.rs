@@ -77,7 +77,11 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Command, String> {
             },
         }
     }
-    if !filters.is_empty() && !filters.iter().any(|f| "fault_campaign".contains(f.as_str())) {
+    if !filters.is_empty()
+        && !filters
+            .iter()
+            .any(|f| "fault_campaign".contains(f.as_str()))
+    {
         return Ok(Command::Skip);
     }
     if numbers.len() > 3 {
@@ -97,7 +101,9 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Command, String> {
         },
     };
     let first = numbers.get(2).copied().unwrap_or(0);
-    let workers = env_number("FAULT_CAMPAIGN_WORKERS")?.unwrap_or(16).clamp(1, 256) as usize;
+    let workers = env_number("FAULT_CAMPAIGN_WORKERS")?
+        .unwrap_or(16)
+        .clamp(1, 256) as usize;
     Ok(Command::Run(Settings {
         runs,
         seed,

@@ -15,8 +15,8 @@ use tgpay::sandbox::{Sandbox, SandboxClient, Scenario};
 use tgpay::secret::SecretString;
 use tgpay::tl;
 use tgpay::{
-    CardForm, Credentials, Error, InvoiceRef, Outcome, Paid, PaymentForm, Payments,
-    PaymentsConfig, PendingPayment, Reconciled, StarsForm, Verification,
+    CardForm, Credentials, Error, InvoiceRef, Outcome, Paid, PaymentForm, Payments, PaymentsConfig,
+    PendingPayment, Reconciled, StarsForm, Verification,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
@@ -143,12 +143,15 @@ pub struct Report {
     pub new_charges: Vec<Charge>,
 }
 
+/// Invoice messages, each as (invoice, slug).
+type Messages = VecDeque<(InvoiceRef, String)>;
+
 /// A sandbox and three sessions of Alice, running plans one after another.
 pub struct Worker {
     sandbox: Sandbox,
     sessions: Vec<Session>,
-    /// Unused invoice messages: (card, Stars), each as (invoice, slug).
-    messages: Mutex<(VecDeque<(InvoiceRef, String)>, VecDeque<(InvoiceRef, String)>)>,
+    /// Unused invoice messages: (card, Stars).
+    messages: Mutex<(Messages, Messages)>,
 }
 
 impl Worker {
@@ -366,7 +369,11 @@ async fn send(
     };
     let form = card_form(payments, invoice).await?;
     action.form(form.form_id);
-    payments.checkout(&form).credentials(credentials).send().await
+    payments
+        .checkout(&form)
+        .credentials(credentials)
+        .send()
+        .await
 }
 
 /// The payer on the bank's page (as the plan says) while tgpay waits for the verification.
@@ -434,8 +441,7 @@ async fn settle(payments: &Payments, error: Error, action: &mut Action) -> Answe
 async fn reconcile(payments: &Payments, payment: PendingPayment, action: &mut Action) -> Answer {
     let start = Instant::now();
     loop {
-        let last = match tokio::time::timeout(RECONCILE_LIMIT, payments.reconcile(&payment)).await
-        {
+        let last = match tokio::time::timeout(RECONCILE_LIMIT, payments.reconcile(&payment)).await {
             Ok(Ok(Reconciled::Paid(paid))) => {
                 action.note("reconcile: paid".to_owned());
                 return Answer::Paid(paid);
