@@ -795,6 +795,163 @@ async fn two_look_alikes_and_one_charge_are_indistinguishable_until_both_settle(
     sandbox.shutdown().await;
 }
 
+/// Two identical Stars purchases sent at once from two sessions of one account, both
+/// unanswered and both quick checks failed: `charged` of them are processed (reply lost), the
+/// others lost on the way. Returns the two pending payments.
+async fn two_unanswered_look_alikes(
+    sandbox: &Sandbox,
+    alice: &Payments,
+    other: &Payments,
+    charged: usize,
+) -> (tgpay::PendingPayment, tgpay::PendingPayment) {
+    alice.server_time().await.unwrap();
+    other.server_time().await.unwrap();
+    inject(
+        sandbox,
+        ALICE,
+        "messages.getHistory",
+        FaultAction::Error(RpcFail::new(-503, "Timeout")),
+        2,
+    );
+    for n in 0..2 {
+        let action = if n < charged {
+            FaultAction::DropAfter
+        } else {
+            FaultAction::DropBefore
+        };
+        inject(sandbox, ALICE, SEND_STARS, action, 1);
+    }
+    let form_a = stars_form(alice, &slug("sticker-pack")).await;
+    let form_b = stars_form(other, &slug("sticker-pack")).await;
+    let (a, b) = tokio::join!(
+        alice.checkout_stars(&form_a).send(),
+        other.checkout_stars(&form_b).send()
+    );
+    let (a, b) = (a.unwrap_err(), b.unwrap_err());
+    assert!(a.is_ambiguous() && b.is_ambiguous(), "{a:?} {b:?}");
+    assert_eq!(charges(sandbox, ALICE, "sticker-pack"), charged);
+    (a.payment().unwrap().clone(), b.payment().unwrap().clone())
+}
+
+#[tokio::test]
+async fn a_look_alike_resolved_during_a_reconcile_does_not_lend_it_its_receipt() {
+    // Two look-alikes, one charge, both settled: the receipt goes to the first sent. The second
+    // one's reconcile reads the receipt while the first is unresolved, then (its Stars history
+    // read is slow) the first resolves and claims it. Found by the fault campaign: the second
+    // was reported paid too, with the same receipt, for one charge.
+    let sandbox = Sandbox::start(Scenario::default_world()).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    let other = flow(&sandbox, ALICE);
+    let (pa, pb) = two_unanswered_look_alikes(&sandbox, &alice.payments, &other.payments, 1).await;
+    sandbox.world().advance_clock(Duration::from_secs(700));
+    // Whichever sorts first (sent, then attempt id) owns the one receipt.
+    let (owner, loser) = if (pa.sent_at, pa.id) <= (pb.sent_at, pb.id) {
+        (pa, pb)
+    } else {
+        (pb, pa)
+    };
+    inject(
+        &sandbox,
+        ALICE,
+        "payments.getStarsTransactions",
+        FaultAction::Delay(Duration::from_millis(1_500)),
+        1,
+    );
+    let late = {
+        let payments = other.payments.clone();
+        tokio::spawn(async move { payments.reconcile(&loser).await })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let first = alice.payments.reconcile(&owner).await.unwrap();
+    assert!(matches!(first, Reconciled::Paid(_)), "{first:?}");
+    let second = late.await.unwrap().unwrap();
+    assert!(
+        matches!(second, Reconciled::NotPaid { .. }),
+        "one charge, one paid answer: {second:?}"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_reconciles_of_look_alikes_name_different_receipts() {
+    // Two look-alikes, both charged, reconciled at the same time (both slow to read the Stars
+    // history): each is paid, each with its own receipt — never both with the first one.
+    let sandbox = Sandbox::start(Scenario::default_world()).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    let other = flow(&sandbox, ALICE);
+    let (pa, pb) = two_unanswered_look_alikes(&sandbox, &alice.payments, &other.payments, 2).await;
+    inject(
+        &sandbox,
+        ALICE,
+        "payments.getStarsTransactions",
+        FaultAction::Delay(Duration::from_millis(800)),
+        2,
+    );
+    let (a, b) = tokio::join!(alice.payments.reconcile(&pa), other.payments.reconcile(&pb));
+    let (Reconciled::Paid(a), Reconciled::Paid(b)) = (a.unwrap(), b.unwrap()) else {
+        panic!("both paid expected");
+    };
+    assert_ne!(a.receipt.receipt_msg_id, b.receipt.receipt_msg_id);
+    let ledger: Vec<_> = sandbox
+        .world()
+        .charges_of(ALICE, "sticker-pack")
+        .iter()
+        .map(|c| Some(c.receipt_msg_id))
+        .collect();
+    assert!(
+        ledger.contains(&a.receipt.receipt_msg_id) && ledger.contains(&b.receipt.receipt_msg_id)
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn reconcile_does_not_take_the_receipt_of_a_look_alike_whose_answer_is_on_its_way() {
+    // The first purchase is charged and its answer is slow (but within the send timeout); the
+    // second is charged and its reply lost. Reconciled while the first's answer is on its way,
+    // the second must not name the first's receipt (which that answer will name): it waits.
+    let sandbox = Sandbox::start(Scenario::default_world()).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    let other = flow(&sandbox, ALICE);
+    alice.payments.server_time().await.unwrap();
+    other.payments.server_time().await.unwrap();
+    inject(
+        &sandbox,
+        ALICE,
+        SEND_STARS,
+        FaultAction::Delay(Duration::from_millis(1_500)),
+        1,
+    );
+    let first = {
+        let payments = alice.payments.clone();
+        tokio::spawn(async move { pay_stars(&payments, "sticker-pack").await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    inject(&sandbox, ALICE, SEND_STARS, FaultAction::DropAfter, 1);
+    fail_next_history_read(&sandbox, ALICE);
+    let err = pay_stars(&other.payments, "sticker-pack")
+        .await
+        .unwrap_err();
+    assert!(err.is_ambiguous(), "{err:?}");
+    let pending = err.payment().unwrap().clone();
+    assert_eq!(charges(&sandbox, ALICE, "sticker-pack"), 2);
+    let early = other.payments.reconcile(&pending).await.unwrap();
+    let first = first.await.unwrap().unwrap();
+    let first = first
+        .paid()
+        .expect("the slow answer is the receipt")
+        .clone();
+    let second = match early {
+        Reconciled::Paid(paid) => paid,
+        Reconciled::Unsettled { .. } => match other.payments.reconcile(&pending).await.unwrap() {
+            Reconciled::Paid(paid) => paid,
+            other => panic!("paid expected, got {other:?}"),
+        },
+        other => panic!("paid or unsettled expected, got {other:?}"),
+    };
+    assert_ne!(first.receipt.receipt_msg_id, second.receipt.receipt_msg_id);
+    sandbox.shutdown().await;
+}
+
 // ----- 3-D Secure waits keep the payment -----
 
 #[tokio::test]

@@ -13,8 +13,12 @@
 //!
 //! Two unresolved attempts that pay the same invoice for the same total from the same account
 //! ([`PendingPayment::looks_like`]) leave receipts that cannot be told apart: as long as fewer
-//! such receipts than such attempts are found, reconcile says
-//! [`UnsettledReason::Indistinguishable`] instead of guessing. A receipt made by another device of
+//! such receipts than such attempts are found — or another such attempt still waits for its
+//! answer, which will name its own receipt — reconcile says
+//! [`UnsettledReason::Indistinguishable`] instead of guessing. A receipt goes to one attempt
+//! only: reconciles running at the same time (in clones of `Payments`, or over other
+//! connections of the same account) claim receipts one at a time, and one that finds its
+//! receipt claimed by another looks again. A receipt made by another device of
 //! the account for the same invoice and total, after this attempt was sent, cannot be told from
 //! this attempt's.
 //!
@@ -59,6 +63,9 @@ struct JournalView {
     unresolved: Vec<PendingPayment>,
 }
 
+/// How often one reconcile looks again after look-alikes claimed the receipts it found.
+const CLAIM_RETRIES: usize = 16;
+
 fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
@@ -83,20 +90,38 @@ impl Payments {
     /// # Ok(()) }
     /// ```
     pub async fn reconcile(&self, payment: &PendingPayment) -> Result<Reconciled, Error> {
-        let answer = self.look(payment).await?;
-        match &answer {
-            Reconciled::Paid(paid) => {
-                self.record_resolution(payment, &Resolution::Paid(paid.clone()));
+        // A look-alike reconciled at the same time may claim the receipt this look found
+        // between the look and its record: then look again (that receipt is now out). Each
+        // retry follows another attempt's claim of a receipt this one saw.
+        let mut taken = 0;
+        loop {
+            let answer = self.look(payment).await?;
+            match &answer {
+                Reconciled::Paid(paid) => {
+                    if !self.record_found_payment(payment, paid) {
+                        taken += 1;
+                        if taken < CLAIM_RETRIES {
+                            continue;
+                        }
+                        return Ok(Reconciled::Unsettled {
+                            reason: UnsettledReason::Indistinguishable {
+                                attempts: taken + 1,
+                                receipts: taken,
+                            },
+                            settles_at: None,
+                        });
+                    }
+                }
+                Reconciled::NotPaid { evidence } => self.record_resolution(
+                    payment,
+                    &Resolution::NotPaid {
+                        evidence: evidence.clone(),
+                    },
+                ),
+                Reconciled::Unsettled { .. } => {}
             }
-            Reconciled::NotPaid { evidence } => self.record_resolution(
-                payment,
-                &Resolution::NotPaid {
-                    evidence: evidence.clone(),
-                },
-            ),
-            Reconciled::Unsettled { .. } => {}
+            return Ok(answer);
         }
-        Ok(answer)
     }
 
     /// Reconciles every unresolved attempt of the journal that belongs to this account (all of
@@ -254,36 +279,59 @@ impl Payments {
         }
         candidates.sort();
 
+        // What this process knows, read at once now that the ledger was read: the look-alikes
+        // still unresolved, and the receipts claimed meanwhile (an attempt that resolved while
+        // the ledger was read took its receipt with it).
+        let receipts: Vec<(i64, i32)> = candidates.iter().map(|c| (bot, c.msg_id)).collect();
+        let (local, claimed) =
+            registry::look_alikes_and_claims(self.inner.account, payment, &receipts);
+        candidates.retain(|c| !claimed.contains(&(bot, c.msg_id)));
+
         if let Some(first) = candidates.first() {
-            // Look-alike attempts that are unresolved and could own one of these receipts.
-            let mut others = registry::look_alikes(self.inner.account, payment);
+            // Look-alike attempts that are unresolved and could own one of these receipts, and
+            // whether each one's answer is still on its way.
+            let mut others: Vec<(PendingPayment, bool)> = local
+                .into_iter()
+                .map(|(o, outstanding)| {
+                    let awaited = outstanding && self.answer_may_come(&o);
+                    (o, awaited)
+                })
+                .collect();
             for other in view.unresolved {
                 if other.id != payment.id
                     && other.looks_like(payment)
-                    && !others.iter().any(|o| o.id == other.id)
+                    && !others.iter().any(|(o, _)| o.id == other.id)
                 {
-                    others.push(other);
+                    others.push((other, false));
                 }
             }
-            let competing = others
+            let competing: Vec<&(PendingPayment, bool)> = others
                 .iter()
-                .filter(|o| {
+                .filter(|(o, _)| {
                     let o_since =
                         o.sent_at + o.clock_offset.unwrap_or(offset) - secs(config.clock_tolerance);
                     candidates.iter().any(|c| c.date >= o_since)
                 })
-                .count();
-            if competing == 0 || candidates.len() > competing {
+                .collect();
+            // More receipts than other attempts that could own them: one is this attempt's. Not
+            // while another one's answer is on its way, though: that answer names its own
+            // receipt, which could be the one taken here.
+            let awaited = competing.iter().any(|(_, awaited)| *awaited);
+            if competing.is_empty() || (candidates.len() > competing.len() && !awaited) {
                 return Ok(Reconciled::Paid(self.paid(payment, first.msg_id)));
             }
-            // Fewer receipts than look-alikes. Once none of them can go through any more, the
-            // receipts go to the earliest sent (they cannot be told apart, so any pairing is as
-            // true as another, and the answers add up to the ledger); until then, say so.
-            let mut group: Vec<&PendingPayment> = others.iter().collect();
+            let competing = competing.len();
+            // Fewer receipts than look-alikes (or an answer on its way). Once none of them can
+            // go through any more, the receipts go to the earliest sent (they cannot be told
+            // apart, so any pairing is as true as another, and the answers add up to the
+            // ledger); until then, say so.
+            let mut group: Vec<&PendingPayment> = others.iter().map(|(o, _)| o).collect();
             group.push(payment);
-            let all_settled = group
-                .iter()
-                .all(|p| self.expiry(p, offset).is_none_or(|at| server_now >= at));
+            let all_settled = !awaited
+                && !others.iter().any(|(_, awaited)| *awaited)
+                && group
+                    .iter()
+                    .all(|p| self.expiry(p, offset).is_none_or(|at| server_now >= at));
             if all_settled {
                 group.sort_by_key(|p| (p.sent_at, p.id));
                 let rank = group.iter().position(|p| p.id == payment.id).unwrap_or(0);
@@ -368,6 +416,13 @@ impl Payments {
                 Some(form_expiry.max(verification_expiry) + offset + margin)
             }
         }
+    }
+
+    /// Whether the answer to an attempt's request may still come (and name its receipt): the
+    /// request leaves no earlier than `sent_at`, and its answer is not waited for longer than
+    /// the send timeout.
+    fn answer_may_come(&self, payment: &PendingPayment) -> bool {
+        crate::attempt::unix_now() <= payment.sent_at + secs(self.inner.config.send_timeout) + 1
     }
 
     fn paid(&self, payment: &PendingPayment, receipt_msg_id: i32) -> Paid {

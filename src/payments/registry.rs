@@ -88,6 +88,59 @@ fn claim_in(book: &mut Book, receipt: (i64, i32), id: AttemptId) {
     }
 }
 
+/// Resolves an attempt as paid with `receipt` (bot id, receipt message), unless another attempt
+/// claimed that receipt first: then nothing changes, and that attempt is returned.
+pub(crate) fn resolve_paid(
+    account: AccountKey,
+    id: AttemptId,
+    receipt: (i64, i32),
+) -> Result<(), AttemptId> {
+    let mut books = books();
+    let book = books.entry(account).or_default();
+    if let Some(owner) = book.claimed.get(&receipt).copied()
+        && owner != id
+    {
+        return Err(owner);
+    }
+    book.attempts.remove(&id);
+    claim_in(book, receipt, id);
+    Ok(())
+}
+
+/// An unresolved attempt, and whether its request still awaits its answer.
+pub(crate) type Unresolved = (PendingPayment, bool);
+
+/// Unresolved attempts that look like `payment` (other than itself), each with whether its
+/// request still awaits its answer, and which of `receipts` another attempt claimed. Read
+/// together: an attempt that resolves while a reconcile reads the ledger is either still
+/// unresolved here or has its receipt claimed here, never neither.
+pub(crate) fn look_alikes_and_claims(
+    account: AccountKey,
+    payment: &PendingPayment,
+    receipts: &[(i64, i32)],
+) -> (Vec<Unresolved>, Vec<(i64, i32)>) {
+    let books = books();
+    let Some(book) = books.get(&account) else {
+        return (Vec::new(), Vec::new());
+    };
+    let others = book
+        .attempts
+        .values()
+        .filter(|(other, _)| other.id != payment.id && other.looks_like(payment))
+        .cloned()
+        .collect();
+    let claimed = receipts
+        .iter()
+        .filter(|r| {
+            book.claimed
+                .get(r)
+                .is_some_and(|owner| *owner != payment.id)
+        })
+        .copied()
+        .collect();
+    (others, claimed)
+}
+
 /// The attempt a receipt already belongs to, if any.
 pub(crate) fn claimed_by(account: AccountKey, receipt: (i64, i32)) -> Option<AttemptId> {
     books()
