@@ -952,6 +952,179 @@ async fn reconcile_does_not_take_the_receipt_of_a_look_alike_whose_answer_is_on_
     sandbox.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_receipt_of_another_invoice_message_of_the_same_price_is_never_taken() {
+    // Bob has two invoice messages for $4.99 from the same bot. The payment of the second is
+    // lost on the way; the first is charged and its reply lost (its quick check fails too).
+    // Found by the fault campaign: the second was reported paid with the first's receipt, and
+    // the first — charged — "not paid: the invoice was paid by another payment".
+    let mut scenario = Scenario::default_world();
+    let mut gift = scenario
+        .invoices
+        .iter()
+        .find(|i| i.slug == "ebook")
+        .unwrap()
+        .clone();
+    gift.slug = "ebook-gift".into();
+    gift.message_for = vec![BOB];
+    scenario.invoices.push(gift);
+    let sandbox = Sandbox::start(scenario).await.unwrap();
+    let bob = flow(&sandbox, BOB);
+    let message = |slug: &str| {
+        let (bot, msg_id, _) = sandbox
+            .world()
+            .invoice_messages(BOB)
+            .into_iter()
+            .find(|(_, _, s)| s == slug)
+            .unwrap();
+        InvoiceRef::Message {
+            peer: tgpay::tl::types::InputPeerUser {
+                user_id: bot,
+                access_hash: sandbox.world().access_hash(bot).unwrap(),
+            }
+            .into(),
+            msg_id,
+        }
+    };
+    let pay = |invoice: InvoiceRef| {
+        let payments = bob.payments.clone();
+        async move {
+            let form = card_form(&payments, &invoice).await;
+            payments.checkout(&form).credentials(visa()).send().await
+        }
+    };
+    bob.payments.server_time().await.unwrap();
+    inject(&sandbox, BOB, SEND_CARD, FaultAction::DropBefore, 1);
+    let lost = pay(message("ebook")).await.unwrap_err();
+    assert!(lost.is_ambiguous(), "{lost:?}");
+    inject(&sandbox, BOB, SEND_CARD, FaultAction::DropAfter, 1);
+    inject(
+        &sandbox,
+        BOB,
+        "messages.getMessages",
+        FaultAction::Error(RpcFail::new(-503, "Timeout")),
+        1,
+    );
+    let charged = pay(message("ebook-gift")).await.unwrap_err();
+    assert!(charged.is_ambiguous(), "{charged:?}");
+    let ledger = sandbox.world().charges_of(BOB, "ebook-gift");
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(charges(&sandbox, BOB, "ebook"), 0);
+
+    let answer = bob
+        .payments
+        .reconcile(lost.payment().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            answer,
+            Reconciled::Unsettled {
+                reason: UnsettledReason::MayStillBeProcessed,
+                ..
+            }
+        ),
+        "the lost payment took another invoice's receipt: {answer:?}"
+    );
+    let answer = bob
+        .payments
+        .reconcile(charged.payment().unwrap())
+        .await
+        .unwrap();
+    let Reconciled::Paid(paid) = answer else {
+        panic!("the charged payment must be paid, got {answer:?}");
+    };
+    assert_eq!(paid.receipt.receipt_msg_id, Some(ledger[0].receipt_msg_id));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stars_link_purchase_never_takes_the_stars_receipt_of_an_invoice_message() {
+    // Alice buys the sticker pack by its link (lost on the way) and an invoice message of the
+    // same bot and price (charged, reply lost, quick check failed). The Stars history shows one
+    // 50 ⭐ payment to the bot and cannot say for which invoice: the link purchase must not take
+    // it (the chat's receipts say which invoice each one paid).
+    let mut scenario = Scenario::default_world();
+    let mut gift = scenario
+        .invoices
+        .iter()
+        .find(|i| i.slug == "sticker-pack")
+        .unwrap()
+        .clone();
+    gift.slug = "sticker-gift".into();
+    gift.message_for = vec![ALICE];
+    scenario.invoices.push(gift);
+    let sandbox = Sandbox::start(scenario).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    alice.payments.server_time().await.unwrap();
+    inject(&sandbox, ALICE, SEND_STARS, FaultAction::DropBefore, 1);
+    let lost = pay_stars(&alice.payments, "sticker-pack")
+        .await
+        .unwrap_err();
+    assert!(lost.is_ambiguous(), "{lost:?}");
+
+    let (bot, msg_id, _) = sandbox
+        .world()
+        .invoice_messages(ALICE)
+        .into_iter()
+        .find(|(_, _, s)| s == "sticker-gift")
+        .unwrap();
+    let access_hash = sandbox.world().access_hash(bot).unwrap();
+    let gift = InvoiceRef::Message {
+        peer: tgpay::tl::types::InputPeerUser {
+            user_id: bot,
+            access_hash,
+        }
+        .into(),
+        msg_id,
+    };
+    inject(&sandbox, ALICE, SEND_STARS, FaultAction::DropAfter, 1);
+    inject(
+        &sandbox,
+        ALICE,
+        "messages.getMessages",
+        FaultAction::Error(RpcFail::new(-503, "Timeout")),
+        1,
+    );
+    let form = stars_form(&alice.payments, &gift).await;
+    let charged = alice
+        .payments
+        .checkout_stars(&form)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(charged.is_ambiguous(), "{charged:?}");
+    let ledger = sandbox.world().charges_of(ALICE, "sticker-gift");
+    assert_eq!(ledger.len(), 1);
+
+    let answer = alice
+        .payments
+        .reconcile(lost.payment().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            answer,
+            Reconciled::Unsettled {
+                reason: UnsettledReason::MayStillBeProcessed,
+                ..
+            }
+        ),
+        "the link purchase took the invoice message's receipt: {answer:?}"
+    );
+    let Reconciled::Paid(paid) = alice
+        .payments
+        .reconcile(charged.payment().unwrap())
+        .await
+        .unwrap()
+    else {
+        panic!("the invoice message's payment must be paid");
+    };
+    assert_eq!(paid.receipt.receipt_msg_id, Some(ledger[0].receipt_msg_id));
+    assert_eq!(charges(&sandbox, ALICE, "sticker-pack"), 0);
+    sandbox.shutdown().await;
+}
+
 // ----- 3-D Secure waits keep the payment -----
 
 #[tokio::test]

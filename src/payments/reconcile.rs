@@ -4,12 +4,15 @@
 //!
 //! # What reconcile can tell apart
 //!
-//! A receipt counts for an attempt when it is in the chat with the attempt's bot (a
-//! `messageActionPaymentSent`, or the invoice message's `receipt_msg_id`; for Stars, also the
-//! Stars history), is for the same total and currency, is for the same invoice (the same slug for
-//! link invoices; no slug for invoice messages), is dated no earlier than the attempt was sent
+//! For an invoice message, the receipt is the one the message names (`receipt_msg_id`): an
+//! invoice message is paid once, and receipts of other invoice messages of the same bot and price
+//! are never taken for it. For an invoice link (or an invoice message that can no longer be
+//! read), a receipt counts for an attempt when it is a `messageActionPaymentSent` in the chat with
+//! the attempt's bot, is for the same total and currency, is for the same invoice (the same slug
+//! for link invoices; no slug for invoice messages), is dated no earlier than the attempt was sent
 //! (Telegram's clock, within [`PaymentsConfig::clock_tolerance`]), and is not already claimed by
-//! another attempt (in this process, or resolved in the journal).
+//! another attempt (in this process, or resolved in the journal). The Stars history, which names
+//! no invoice, is read only when the chat cannot be.
 //!
 //! Two unresolved attempts that pay the same invoice for the same total from the same account
 //! ([`PendingPayment::looks_like`]) leave receipts that cannot be told apart: as long as fewer
@@ -180,13 +183,17 @@ impl Payments {
         let mine = |owner: Option<AttemptId>| owner.is_none() || owner == Some(payment.id);
         let mut candidates: Vec<Candidate> = Vec::new();
 
-        // 1. An invoice message knows its receipt; it is paid once.
+        // 1. An invoice message knows its receipt; it is paid once. Read, it names the only
+        // receipt that can be this attempt's: receipts of other invoice messages look the same
+        // in the chat (no slug) and in the Stars history.
+        let mut invoice_read = false;
         if let InvoiceRef::Message { peer, msg_id } = &payment.invoice {
             let messages = self.get_messages(peer, *msg_id).await?;
             let invoice = messages.iter().find_map(|m| match m {
                 tl::enums::Message::Message(m) if m.id == *msg_id => Some(m),
                 _ => None,
             });
+            invoice_read = invoice.is_some();
             if let Some(invoice) = invoice
                 && let Some(receipt_id) =
                     receipt::paid_invoice_receipt(&tl::enums::Message::Message(invoice.clone()))
@@ -216,8 +223,13 @@ impl Payments {
             }
         }
 
-        // 2. The receipts in the chat with the bot since the attempt was sent.
-        let chat = self.bot_peer(payment).await;
+        // 2. The receipts in the chat with the bot since the attempt was sent (for an invoice
+        // message that could not be read: any receipt without a slug).
+        let chat = if invoice_read {
+            None
+        } else {
+            self.bot_peer(payment).await
+        };
         let mut complete = true;
         match &chat {
             Some(chat) => {
@@ -245,8 +257,9 @@ impl Payments {
             None => {}
         }
 
-        // 3. The Stars history (it names the receipt message).
-        if payment.kind == PaymentKind::Stars {
+        // 3. The Stars history names the receipt message but not the invoice: read only when
+        // neither the invoice message nor the chat could be.
+        if payment.kind == PaymentKind::Stars && !invoice_read && chat.is_none() {
             let mut pager = self.stars_transactions(TransactionFilter {
                 outbound: true,
                 ..TransactionFilter::default()
