@@ -73,6 +73,12 @@ pub enum Target {
     /// An unpaid invoice message in the chat with the bot (card: `$4.99` like `ebook`; Stars:
     /// `50` like `sticker-pack`), each used once.
     Message,
+    /// Several purchases at once, each of its own invoice message — all of the same price from
+    /// the same bot, so their receipts look alike.
+    Messages,
+    /// Several purchases at once: the link (`ebook` / `sticker-pack`), and invoice messages of
+    /// the same price from the same bot.
+    LinkAndMessages,
 }
 
 /// One run.
@@ -124,6 +130,8 @@ impl fmt::Display for Plan {
         let target = match self.target {
             Target::Slug(slug) => slug.to_owned(),
             Target::Message => "an invoice message".to_owned(),
+            Target::Messages => "invoice messages of the same price".to_owned(),
+            Target::LinkAndMessages => "a link and invoice messages of its price".to_owned(),
         };
         write!(f, "{what} for {target}")?;
         if self.copies > 1 {
@@ -213,10 +221,17 @@ pub fn plan(seed: u64, run: u64) -> Plan {
         }
         _ => {
             copies = rng.random_range(2..=3);
-            if rng.random_bool(0.5) {
-                (Purchase::Stars, Target::Slug("sticker-pack"))
+            let stars = rng.random_bool(0.5);
+            let target = match (rng.random_range(0..4), stars) {
+                (0, _) => Target::Messages,
+                (1, _) => Target::LinkAndMessages,
+                (_, true) => Target::Slug("sticker-pack"),
+                (_, false) => Target::Slug("ebook"),
+            };
+            if stars {
+                (Purchase::Stars, target)
             } else {
-                (Purchase::Card(Token::Visa), Target::Slug("ebook"))
+                (Purchase::Card(Token::Visa), target)
             }
         }
     };
@@ -265,7 +280,7 @@ fn methods(plan: &Plan) -> Vec<(&'static str, u32)> {
         methods.push(("payments.getStarsTransactions", 3));
         methods.push(("payments.getStarsStatus", 1));
     }
-    if plan.target == Target::Message {
+    if !matches!(plan.target, Target::Slug(_)) {
         methods.push(("messages.getMessages", 2));
     }
     if let Purchase::SavedCard { forget_tmp: true } = plan.purchase {

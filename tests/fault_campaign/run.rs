@@ -30,8 +30,6 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(40);
 const RECONCILE_LIMIT: Duration = Duration::from_secs(10);
 /// Between two reconciles of an unsettled payment.
 const RECONCILE_EVERY: Duration = Duration::from_millis(300);
-/// Invoice messages of each kind in a worker's sandbox (each is paid at most once).
-const MESSAGE_INVOICES: usize = 48;
 /// Prefixes of the invoice messages' slugs.
 const CARD_MESSAGE: &str = "ebook-message-";
 const STARS_MESSAGE: &str = "sticker-message-";
@@ -49,9 +47,9 @@ fn config() -> PaymentsConfig {
     }
 }
 
-/// The default world with short lifetimes, Stars enough for any campaign, and invoice messages
-/// that cost what `ebook` and `sticker-pack` cost, from the same bots.
-fn scenario() -> Scenario {
+/// The default world with short lifetimes, Stars enough for any campaign, and `messages` invoice
+/// messages of each kind that cost what `ebook` and `sticker-pack` cost, from the same bots.
+fn scenario(messages: usize) -> Scenario {
     let mut scenario = Scenario::default_world();
     scenario.form_lifetime_secs = LIFETIME_SECS;
     scenario.verification_lifetime_secs = LIFETIME_SECS;
@@ -63,7 +61,7 @@ fn scenario() -> Scenario {
     let mut extra = Vec::new();
     for (slug, prefix) in [("ebook", CARD_MESSAGE), ("sticker-pack", STARS_MESSAGE)] {
         if let Some(base) = scenario.invoices.iter().find(|i| i.slug == slug) {
-            for n in 0..MESSAGE_INVOICES {
+            for n in 0..messages {
                 let mut invoice = base.clone();
                 invoice.slug = format!("{prefix}{n}");
                 invoice.message_for = vec![ALICE];
@@ -102,6 +100,8 @@ pub enum Answer {
 /// One purchase: tgpay's final answer, the forms its attempts used, and how it got there.
 #[derive(Debug)]
 pub struct Action {
+    /// What it bought (the invoice's slug, which the ledger records).
+    pub slug: String,
     pub answer: Answer,
     /// Forms this purchase's own attempts submitted (or fetched).
     pub forms: Vec<i64>,
@@ -113,8 +113,9 @@ pub struct Action {
 }
 
 impl Action {
-    fn new() -> Self {
+    fn new(slug: &str) -> Self {
         Action {
+            slug: slug.to_owned(),
             answer: Answer::Unsettled("nothing yet".to_owned()),
             forms: Vec::new(),
             receipt_total: None,
@@ -135,10 +136,9 @@ impl Action {
     }
 }
 
-/// A run's purchases and the charges the ledger gained meanwhile.
+/// A run's purchases and the charges the ledger gained meanwhile (of what they bought).
 #[derive(Debug)]
 pub struct Report {
-    pub slug: String,
     pub actions: Vec<Action>,
     pub new_charges: Vec<Charge>,
 }
@@ -155,8 +155,10 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub async fn start() -> Result<Self, String> {
-        let sandbox = Sandbox::start(scenario())
+    /// A worker whose sandbox has `messages` unpaid invoice messages of each kind (each is
+    /// paid at most once; slugs stand in once they run out).
+    pub async fn start(messages: usize) -> Result<Self, String> {
+        let sandbox = Sandbox::start(scenario(messages))
             .await
             .map_err(|e| format!("the sandbox did not start: {e}"))?;
         let mut sessions = Vec::new();
@@ -208,43 +210,63 @@ impl Worker {
         self.sandbox.shutdown().await;
     }
 
-    /// What a plan buys: an invoice link, or the next unused invoice message (the link of the
-    /// same price once they run out).
+    /// What a plan buys first: an invoice link, or the next unused invoice message.
     fn target(&self, plan: &Plan) -> (InvoiceRef, String) {
-        let fallback = if plan.is_stars() {
+        match plan.target {
+            Target::Slug(slug) => (InvoiceRef::Slug(slug.to_owned()), slug.to_owned()),
+            Target::LinkAndMessages => {
+                let slug = Self::link(plan);
+                (InvoiceRef::Slug(slug.to_owned()), slug.to_owned())
+            }
+            Target::Message | Target::Messages => self.target_message(plan),
+        }
+    }
+
+    /// The link whose price the worker's invoice messages have.
+    fn link(plan: &Plan) -> &'static str {
+        if plan.is_stars() {
             "sticker-pack"
         } else {
             "ebook"
+        }
+    }
+
+    /// The next unused invoice message of the plan's kind (its link once they run out).
+    fn target_message(&self, plan: &Plan) -> (InvoiceRef, String) {
+        let mut messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+        let queue = if plan.is_stars() {
+            &mut messages.1
+        } else {
+            &mut messages.0
         };
-        let slug = match plan.target {
-            Target::Slug(slug) => slug,
-            Target::Message => {
-                let mut messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
-                let queue = if plan.is_stars() {
-                    &mut messages.1
-                } else {
-                    &mut messages.0
-                };
-                match queue.pop_front() {
-                    Some(found) => return found,
-                    None => fallback,
-                }
-            }
-        };
-        (InvoiceRef::Slug(slug.to_owned()), slug.to_owned())
+        queue.pop_front().unwrap_or_else(|| {
+            let slug = Self::link(plan);
+            (InvoiceRef::Slug(slug.to_owned()), slug.to_owned())
+        })
     }
 
     /// Runs a plan: scripts its faults, makes its purchases, follows each answer to a final
     /// word, clears the faults, and reads the ledger.
     pub async fn run(&self, plan: &Plan) -> Report {
-        let (invoice, slug) = self.target(plan);
-        let before: HashSet<String> = self
-            .sandbox
-            .world()
-            .charges_of(ALICE, &slug)
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
+        let mut targets = vec![self.target(plan)];
+        for _ in 1..plan.copies {
+            let next = match plan.target {
+                Target::Messages | Target::LinkAndMessages => self.target_message(plan),
+                _ => targets[0].clone(),
+            };
+            targets.push(next);
+        }
+        let slugs: Vec<String> = targets.iter().map(|(_, slug)| slug.clone()).collect();
+        let ledger = |sandbox: &Sandbox| -> Vec<Charge> {
+            sandbox
+                .world()
+                .charges()
+                .iter()
+                .filter(|c| c.user == ALICE && slugs.contains(&c.invoice_slug))
+                .cloned()
+                .collect()
+        };
+        let before: HashSet<String> = ledger(&self.sandbox).into_iter().map(|c| c.id).collect();
         {
             let mut world = self.sandbox.world();
             for fault in &plan.faults {
@@ -253,25 +275,21 @@ impl Worker {
         }
         let actions = if plan.copies == 1 {
             let session = &self.sessions[plan.session % self.sessions.len()];
-            vec![buy(&session.payments, plan, &invoice).await]
+            vec![buy(&session.payments, plan, &targets[0]).await]
         } else {
             let buys = self
                 .sessions
                 .iter()
-                .take(plan.copies)
-                .map(|s| buy(&s.payments, plan, &invoice));
+                .zip(&targets)
+                .map(|(s, target)| buy(&s.payments, plan, target));
             futures_util::future::join_all(buys).await
         };
         self.sandbox.world().clear_faults();
-        let new_charges = self
-            .sandbox
-            .world()
-            .charges_of(ALICE, &slug)
+        let new_charges = ledger(&self.sandbox)
             .into_iter()
             .filter(|c| !before.contains(&c.id))
             .collect();
         Report {
-            slug,
             actions,
             new_charges,
         }
@@ -279,8 +297,8 @@ impl Worker {
 }
 
 /// One purchase, followed to tgpay's final answer; a paid answer's receipt is read back.
-async fn buy(payments: &Payments, plan: &Plan, invoice: &InvoiceRef) -> Action {
-    let mut action = Action::new();
+async fn buy(payments: &Payments, plan: &Plan, (invoice, slug): &(InvoiceRef, String)) -> Action {
+    let mut action = Action::new(slug);
     let sent = send(payments, plan, invoice, &mut action).await;
     let answer = match sent {
         Ok(Outcome::Paid(paid)) => {
