@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// Runs of the `cargo test` campaign.
-const CI_RUNS: u64 = 48;
+const CI_RUNS: u64 = 64;
 /// A run that takes longer than this hung.
 const RUN_LIMIT: Duration = Duration::from_secs(180);
 
@@ -116,13 +116,62 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Command, String> {
 struct Outcome {
     run: u64,
     plan: String,
+    tally: Tally,
     mismatches: Vec<String>,
     double_charges: usize,
     trails: Vec<Vec<String>>,
 }
 
+/// How the answers of runs ended, and how many faults were scripted.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    paid: u64,
+    paid_after_reconcile: u64,
+    not_charged: u64,
+    not_charged_after_reconcile: u64,
+    unsettled: u64,
+    faults: u64,
+}
+
+impl Tally {
+    fn of(plan: &plan::Plan, report: &run::Report) -> Self {
+        let mut tally = Tally {
+            faults: plan.faults.len() as u64,
+            ..Tally::default()
+        };
+        for action in &report.actions {
+            let (count, after) = match action.answer {
+                run::Answer::Paid(_) => (&mut tally.paid, &mut tally.paid_after_reconcile),
+                run::Answer::NotCharged(_) => (
+                    &mut tally.not_charged,
+                    &mut tally.not_charged_after_reconcile,
+                ),
+                run::Answer::Unsettled(_) => {
+                    tally.unsettled += 1;
+                    continue;
+                }
+            };
+            *count += 1;
+            if action.reconciled {
+                *after += 1;
+            }
+        }
+        tally
+    }
+
+    fn add(&mut self, other: Tally) {
+        self.paid += other.paid;
+        self.paid_after_reconcile += other.paid_after_reconcile;
+        self.not_charged += other.not_charged;
+        self.not_charged_after_reconcile += other.not_charged_after_reconcile;
+        self.unsettled += other.unsettled;
+        self.faults += other.faults;
+    }
+}
+
 #[derive(Default)]
 struct Totals {
+    tally: Tally,
     runs: u64,
     mismatches: u64,
     double_charges: u64,
@@ -159,6 +208,7 @@ async fn campaign(settings: &Settings) -> Totals {
                         Outcome {
                             run: n,
                             plan: plan.to_string(),
+                            tally: Tally::of(&plan, &report),
                             mismatches: verdict.mismatches,
                             double_charges: verdict.double_charges,
                             trails: report.actions.into_iter().map(|a| a.trail).collect(),
@@ -167,6 +217,7 @@ async fn campaign(settings: &Settings) -> Totals {
                     Err(_) => Outcome {
                         run: n,
                         plan: plan.to_string(),
+                        tally: Tally::default(),
                         mismatches: vec![format!("the run hung for {RUN_LIMIT:?}")],
                         double_charges: 0,
                         trails: Vec::new(),
@@ -192,6 +243,7 @@ async fn campaign(settings: &Settings) -> Totals {
             }
         };
         totals.runs += 1;
+        totals.tally.add(outcome.tally);
         if settings.runs >= 500 && totals.runs % progress_every == 0 {
             eprintln!("{} of {} runs", totals.runs, settings.runs);
         }
@@ -252,6 +304,17 @@ fn main() -> ExitCode {
     for trouble in &totals.trouble {
         println!("trouble: {trouble}");
     }
+    let t = totals.tally;
+    println!(
+        "answers: {} paid ({} after reconcile), {} not charged ({} after reconcile), {} \
+         unsettled; {} faults scripted",
+        t.paid,
+        t.paid_after_reconcile,
+        t.not_charged,
+        t.not_charged_after_reconcile,
+        t.unsettled,
+        t.faults
+    );
     println!("wall time: {:.1} s", started.elapsed().as_secs_f64());
     println!(
         "{} runs, {} mismatches, {} double charges",

@@ -110,6 +110,8 @@ pub struct Action {
     pub receipt_total: Option<i64>,
     /// Each step's answer, for the report.
     pub trail: Vec<String>,
+    /// Whether the answer was ambiguous and reconcile gave the final one.
+    pub reconciled: bool,
 }
 
 impl Action {
@@ -120,6 +122,7 @@ impl Action {
             forms: Vec::new(),
             receipt_total: None,
             trail: Vec::new(),
+            reconciled: false,
         }
     }
 
@@ -457,6 +460,7 @@ async fn settle(payments: &Payments, error: Error, action: &mut Action) -> Answe
 
 /// Reconciles until the answer is final, or [`SETTLE_LIMIT`] passed.
 async fn reconcile(payments: &Payments, payment: PendingPayment, action: &mut Action) -> Answer {
+    action.reconciled = true;
     let start = Instant::now();
     loop {
         let last = match tokio::time::timeout(RECONCILE_LIMIT, payments.reconcile(&payment)).await {
