@@ -905,6 +905,48 @@ async fn concurrent_reconciles_of_look_alikes_name_different_receipts() {
 }
 
 #[tokio::test]
+async fn a_journal_read_before_a_look_alike_resolved_does_not_hide_this_attempts_receipt() {
+    // Two look-alikes, both charged, both settled, one journal for both sessions. The later one's
+    // reconcile reads the journal (both unresolved), then the earlier one resolves and claims
+    // a receipt; the later one must still get the other receipt. Found by the fault campaign:
+    // it counted the resolved look-alike as competing (from the journal read) while its receipt
+    // was gone (claimed), and said "not charged" — for a charged payment.
+    let sandbox = Sandbox::start(Scenario::default_world()).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    let other = flow(&sandbox, ALICE);
+    let journal = Arc::new(MemoryJournal::new());
+    let (a, b) = (
+        alice.payments.clone().with_journal(journal.clone()),
+        other.payments.clone().with_journal(journal.clone()),
+    );
+    let (pa, pb) = two_unanswered_look_alikes(&sandbox, &a, &b, 2).await;
+    sandbox.world().advance_clock(Duration::from_secs(700));
+    // The one that sorts last (sent, then attempt id) reads slowly.
+    let ((early, early_payments), (late, late_payments)) =
+        if (pa.sent_at, pa.id) <= (pb.sent_at, pb.id) {
+            ((pa, a), (pb, b))
+        } else {
+            ((pb, b), (pa, a))
+        };
+    inject(
+        &sandbox,
+        ALICE,
+        "messages.getHistory",
+        FaultAction::Delay(Duration::from_millis(1_500)),
+        1,
+    );
+    let slow = tokio::spawn(async move { late_payments.reconcile(&late).await });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let first = early_payments.reconcile(&early).await.unwrap();
+    let second = slow.await.unwrap().unwrap();
+    let (Reconciled::Paid(first), Reconciled::Paid(second)) = (&first, &second) else {
+        panic!("two charges, two paid answers: {first:?} {second:?}");
+    };
+    assert_ne!(first.receipt.receipt_msg_id, second.receipt.receipt_msg_id);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn reconcile_does_not_take_the_receipt_of_a_look_alike_whose_answer_is_on_its_way() {
     // The first purchase is charged and its answer is slow (but within the send timeout); the
     // second is charged and its reply lost. Reconciled while the first's answer is on its way,

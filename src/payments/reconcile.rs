@@ -296,28 +296,24 @@ impl Payments {
         // still unresolved, and the receipts claimed meanwhile (an attempt that resolved while
         // the ledger was read took its receipt with it).
         let receipts: Vec<(i64, i32)> = candidates.iter().map(|c| (bot, c.msg_id)).collect();
-        let (local, claimed) =
-            registry::look_alikes_and_claims(self.inner.account, payment, &receipts);
+        let (others, claimed) = registry::look_alikes_and_claims(
+            self.inner.account,
+            payment,
+            &receipts,
+            view.unresolved,
+        );
         candidates.retain(|c| !claimed.contains(&(bot, c.msg_id)));
 
         if let Some(first) = candidates.first() {
             // Look-alike attempts that are unresolved and could own one of these receipts, and
             // whether each one's answer is still on its way.
-            let mut others: Vec<(PendingPayment, bool)> = local
+            let others: Vec<(PendingPayment, bool)> = others
                 .into_iter()
                 .map(|(o, outstanding)| {
                     let awaited = outstanding && self.answer_may_come(&o);
                     (o, awaited)
                 })
                 .collect();
-            for other in view.unresolved {
-                if other.id != payment.id
-                    && other.looks_like(payment)
-                    && !others.iter().any(|(o, _)| o.id == other.id)
-                {
-                    others.push((other, false));
-                }
-            }
             let competing: Vec<&(PendingPayment, bool)> = others
                 .iter()
                 .filter(|(o, _)| {

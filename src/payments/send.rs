@@ -113,11 +113,12 @@ impl Payments {
             let entries = journal
                 .entries()
                 .map_err(|source| Error::Journal { source })?;
+            // This process's own attempts were checked above (the journal may lag behind).
             let conflict = journal::unresolved(&entries).into_iter().find(|other| {
                 other.id != payment.id
                     && other.account == payment.account
                     && (other.form_id == payment.form_id || other.looks_like(payment))
-                    && !local.iter().any(|l| l.id == other.id)
+                    && !registry::knows(account, other.id)
             });
             if let Some(other) = conflict {
                 return Err(Error::Unresolved {
