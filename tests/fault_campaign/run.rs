@@ -1,14 +1,16 @@
 //! Running a plan: a worker owns one sandbox and three sessions of its user Alice (grammers'
-//! default connection parameters, its default retry policy included), buys through tgpay, and
+//! default connection parameters, its default retry policy included; one payment journal),
+//! buys through tgpay, and
 //! follows every answer to a final word — reconciling ambiguous ones until they settle — before
 //! the ledger is read.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use grammers_mtsender::ConnectionParams;
 use tgpay::credentials::StripeToken;
+use tgpay::journal::{Journal, MemoryJournal};
 use tgpay::sandbox::scenario::{ALICE, ALICE_PASSWORD};
 use tgpay::sandbox::world::Charge;
 use tgpay::sandbox::{Sandbox, SandboxClient, Scenario};
@@ -164,12 +166,16 @@ impl Worker {
         let sandbox = Sandbox::start(scenario(messages))
             .await
             .map_err(|e| format!("the sandbox did not start: {e}"))?;
+        // One journal for the three sessions, as apps (and the CLI) keep one per account.
+        let journal: Arc<dyn Journal> = Arc::new(MemoryJournal::new());
         let mut sessions = Vec::new();
         for _ in 0..3 {
             let mut client = sandbox
                 .client_with(ALICE, ConnectionParams::default())
                 .map_err(|e| e.to_string())?;
-            let payments = client.payments_with(config());
+            let payments = client
+                .payments_with(config())
+                .with_journal(Arc::clone(&journal));
             let updates = client.updates.take().ok_or("no updates receiver")?;
             let follower = payments.clone();
             let forwarder = tokio::spawn(async move { follower.follow_updates(updates).await });
