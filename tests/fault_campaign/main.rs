@@ -7,19 +7,25 @@
 //!
 //! runs `RUNS` purchases (runs `FIRST`, `FIRST + 1`, …; 0 by default) planned from `SEED` (see
 //! `plan.rs`): card by token, saved card with 2FA, 3-D Secure confirmed / failed / abandoned,
-//! Stars, and several identical purchases at once on one account, through grammers' default
-//! retry policy, with faults from the sandbox's scripting (errors before or after processing,
-//! lost replies and requests, late replies, Telegram's internal errors, real flood waits) on the
-//! money-moving methods and on everything reconcile reads. Every answer is followed to a final
-//! word (ambiguous ones are reconciled until they settle) and checked against the ledger
-//! (`check.rs`). Each mismatch is printed with its seed and run number (`scripts/fault-campaign 1
-//! SEED RUN` plans that run again); the last line is exactly
+//! Stars, several identical purchases at once on one account, and several purchases at once of
+//! look-alike invoices (invoice messages and a link of the same price from the same bot) —
+//! through grammers' default retry policy, with faults from the sandbox's scripting (errors
+//! before or after processing, lost replies and requests, late replies, Telegram's internal
+//! errors, real flood waits) on the money-moving methods and on everything the flow and
+//! reconcile read. Every answer is followed to a final word (ambiguous ones are reconciled until
+//! they settle) and checked against the ledger (`check.rs`).
+//!
+//! Each run that disagrees with the ledger is a mismatch, printed with its seed and run number
+//! (`scripts/fault-campaign 1 SEED RUN` plans that run again, on a fresh sandbox), what tgpay
+//! answered and what the ledger holds. The last line is exactly
 //! `N runs, M mismatches, D double charges`, and the exit status is non-zero unless both counts
 //! are 0.
 //!
-//! Under `cargo test` (no arguments) it runs a small campaign with a fresh seed, printed first.
-//! The environment can set `FAULT_CAMPAIGN_RUNS`, `FAULT_CAMPAIGN_SEED` and
-//! `FAULT_CAMPAIGN_WORKERS` (concurrent workers, each with its own sandbox; 16 by default).
+//! Workers run concurrently (`FAULT_CAMPAIGN_WORKERS`, 16 by default), each with its own sandbox
+//! and three sessions of one account sharing a payment journal; a worker runs its plans one after
+//! another, so a run sees only its own faults and charges. Under `cargo test` (no arguments) it
+//! runs a small campaign (`FAULT_CAMPAIGN_RUNS`, 64 by default) with a fresh seed
+//! (`FAULT_CAMPAIGN_SEED`), printed first.
 
 mod check;
 mod plan;
