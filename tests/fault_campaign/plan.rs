@@ -81,6 +81,18 @@ pub enum Target {
     LinkAndMessages,
 }
 
+/// What a pending payment reconciled after an ambiguous answer knows of the merchant bot — as
+/// when it comes from a journal written by an app that did not keep everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BotHint {
+    /// Everything the form gave (its access hash).
+    Full,
+    /// Only its username: reconcile resolves it (`contacts.resolveUsername`).
+    Username,
+    /// Neither: for a link, reconcile cannot open the chat and reads the Stars history.
+    Nothing,
+}
+
 /// One run.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -90,6 +102,8 @@ pub struct Plan {
     pub copies: usize,
     /// Which of the worker's sessions buys (a single purchase).
     pub session: usize,
+    /// What a reconciled pending payment knows of the bot.
+    pub bot: BotHint,
     pub faults: Vec<Fault>,
 }
 
@@ -134,6 +148,11 @@ impl fmt::Display for Plan {
             Target::LinkAndMessages => "a link and invoice messages of its price".to_owned(),
         };
         write!(f, "{what} for {target}")?;
+        match self.bot {
+            BotHint::Full => {}
+            BotHint::Username => f.write_str(", reconciled knowing the bot's username only")?,
+            BotHint::Nothing => f.write_str(", reconciled knowing nothing of the bot")?,
+        }
         if self.copies > 1 {
             write!(f, ", {} at once", self.copies)?;
         } else {
@@ -236,11 +255,19 @@ pub fn plan(seed: u64, run: u64) -> Plan {
         }
     };
     let session = rng.random_range(0..3);
+    // Without the bot, only Stars payments can be checked (their history names the bot); and
+    // only one at a time: the history cannot tell look-alike invoices apart.
+    let bot = match rng.random_range(0..10) {
+        0..2 => BotHint::Username,
+        2..4 if purchase == Purchase::Stars && copies == 1 => BotHint::Nothing,
+        _ => BotHint::Full,
+    };
     let mut plan = Plan {
         purchase,
         target,
         copies,
         session,
+        bot,
         faults: Vec::new(),
     };
     let count = match rng.random_range(0..100) {
@@ -276,8 +303,13 @@ fn methods(plan: &Plan) -> Vec<(&'static str, u32)> {
         ("updates.getState", 2),
         ("payments.getPaymentReceipt", 1),
     ];
+    match plan.bot {
+        BotHint::Full => {}
+        BotHint::Username => methods.push(("contacts.resolveUsername", 2)),
+        BotHint::Nothing => methods.push(("payments.getStarsTransactions", 3)),
+    }
     if plan.is_stars() {
-        methods.push(("payments.getStarsTransactions", 3));
+        methods.push(("payments.getStarsTransactions", 1));
         methods.push(("payments.getStarsStatus", 1));
     }
     if !matches!(plan.target, Target::Slug(_)) {

@@ -23,7 +23,7 @@ use tgpay::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
 
-use crate::plan::{Bank, LIFETIME_SECS, Plan, Purchase, SEND_TIMEOUT, Target, Token};
+use crate::plan::{Bank, BotHint, LIFETIME_SECS, Plan, Purchase, SEND_TIMEOUT, Target, Token};
 
 /// How long an answer may take to settle (reconciling) before the run counts as a mismatch.
 /// An unanswered payment settles `LIFETIME_SECS` + the settle margin after it was sent.
@@ -315,9 +315,12 @@ async fn buy(payments: &Payments, plan: &Plan, (invoice, slug): &(InvoiceRef, St
             Answer::Paid(paid)
         }
         Ok(Outcome::VerificationNeeded(v)) => verify(payments, plan, v, &mut action).await,
-        Err(error) => settle(payments, error, &mut action).await,
+        Err(error) => settle(payments, plan, error, &mut action).await,
     };
-    if let Answer::Paid(paid) = &answer {
+    // (A payment reconciled without the bot's access hash names no chat to ask.)
+    if let Answer::Paid(paid) = &answer
+        && paid.receipt.peer.is_some()
+    {
         action.receipt_total = read_receipt(payments, paid, &mut action).await;
     }
     action.answer = answer;
@@ -433,7 +436,7 @@ async fn verify(
             action.note("verified: paid".to_owned());
             Answer::Paid(paid)
         }
-        Err(error) => settle(payments, error, action).await,
+        Err(error) => settle(payments, plan, error, action).await,
     };
     // The ledger is read after the payer is done.
     if let Some(payer) = payer {
@@ -447,7 +450,7 @@ async fn verify(
 }
 
 /// An error's final word: not charged, or (ambiguous) whatever reconcile settles on.
-async fn settle(payments: &Payments, error: Error, action: &mut Action) -> Answer {
+async fn settle(payments: &Payments, plan: &Plan, error: Error, action: &mut Action) -> Answer {
     action.note(format!("error: {error}"));
     // `Unresolved` names another attempt: this purchase sent nothing.
     if !matches!(error, Error::Unresolved { .. })
@@ -458,10 +461,19 @@ async fn settle(payments: &Payments, error: Error, action: &mut Action) -> Answe
     if !error.is_ambiguous() {
         return Answer::NotCharged(error.to_string());
     }
-    match error.payment() {
-        Some(payment) => reconcile(payments, payment.clone(), action).await,
-        None => Answer::Unsettled("an ambiguous error without its payment".to_owned()),
+    let Some(payment) = error.payment() else {
+        return Answer::Unsettled("an ambiguous error without its payment".to_owned());
+    };
+    let mut payment = payment.clone();
+    match plan.bot {
+        BotHint::Full => {}
+        BotHint::Username => payment.bot.access_hash = None,
+        BotHint::Nothing => {
+            payment.bot.access_hash = None;
+            payment.bot.username = None;
+        }
     }
+    reconcile(payments, payment, action).await
 }
 
 /// Reconciles until the answer is final, or [`SETTLE_LIMIT`] passed.
