@@ -795,6 +795,378 @@ async fn two_look_alikes_and_one_charge_are_indistinguishable_until_both_settle(
     sandbox.shutdown().await;
 }
 
+/// Two identical Stars purchases sent at once from two sessions of one account, both
+/// unanswered and both quick checks failed: `charged` of them are processed (reply lost), the
+/// others lost on the way. Returns the two pending payments.
+async fn two_unanswered_look_alikes(
+    sandbox: &Sandbox,
+    alice: &Payments,
+    other: &Payments,
+    charged: usize,
+) -> (tgpay::PendingPayment, tgpay::PendingPayment) {
+    alice.server_time().await.unwrap();
+    other.server_time().await.unwrap();
+    inject(
+        sandbox,
+        ALICE,
+        "messages.getHistory",
+        FaultAction::Error(RpcFail::new(-503, "Timeout")),
+        2,
+    );
+    for n in 0..2 {
+        let action = if n < charged {
+            FaultAction::DropAfter
+        } else {
+            FaultAction::DropBefore
+        };
+        inject(sandbox, ALICE, SEND_STARS, action, 1);
+    }
+    let form_a = stars_form(alice, &slug("sticker-pack")).await;
+    let form_b = stars_form(other, &slug("sticker-pack")).await;
+    let (a, b) = tokio::join!(
+        alice.checkout_stars(&form_a).send(),
+        other.checkout_stars(&form_b).send()
+    );
+    let (a, b) = (a.unwrap_err(), b.unwrap_err());
+    assert!(a.is_ambiguous() && b.is_ambiguous(), "{a:?} {b:?}");
+    assert_eq!(charges(sandbox, ALICE, "sticker-pack"), charged);
+    (a.payment().unwrap().clone(), b.payment().unwrap().clone())
+}
+
+#[tokio::test]
+async fn a_look_alike_resolved_during_a_reconcile_does_not_lend_it_its_receipt() {
+    // Two look-alikes, one charge, both settled: the receipt goes to the first sent. The second
+    // one's reconcile reads the receipt while the first is unresolved, then (its Stars history
+    // read is slow) the first resolves and claims it. Found by the fault campaign: the second
+    // was reported paid too, with the same receipt, for one charge.
+    let sandbox = Sandbox::start(Scenario::default_world()).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    let other = flow(&sandbox, ALICE);
+    let (pa, pb) = two_unanswered_look_alikes(&sandbox, &alice.payments, &other.payments, 1).await;
+    sandbox.world().advance_clock(Duration::from_secs(700));
+    // Whichever sorts first (sent, then attempt id) owns the one receipt.
+    let (owner, loser) = if (pa.sent_at, pa.id) <= (pb.sent_at, pb.id) {
+        (pa, pb)
+    } else {
+        (pb, pa)
+    };
+    inject(
+        &sandbox,
+        ALICE,
+        "payments.getStarsTransactions",
+        FaultAction::Delay(Duration::from_millis(1_500)),
+        1,
+    );
+    let late = {
+        let payments = other.payments.clone();
+        tokio::spawn(async move { payments.reconcile(&loser).await })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let first = alice.payments.reconcile(&owner).await.unwrap();
+    assert!(matches!(first, Reconciled::Paid(_)), "{first:?}");
+    let second = late.await.unwrap().unwrap();
+    assert!(
+        matches!(second, Reconciled::NotPaid { .. }),
+        "one charge, one paid answer: {second:?}"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_reconciles_of_look_alikes_name_different_receipts() {
+    // Two look-alikes, both charged, reconciled at the same time (both slow to read the Stars
+    // history): each is paid, each with its own receipt — never both with the first one.
+    let sandbox = Sandbox::start(Scenario::default_world()).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    let other = flow(&sandbox, ALICE);
+    let (pa, pb) = two_unanswered_look_alikes(&sandbox, &alice.payments, &other.payments, 2).await;
+    inject(
+        &sandbox,
+        ALICE,
+        "payments.getStarsTransactions",
+        FaultAction::Delay(Duration::from_millis(800)),
+        2,
+    );
+    let (a, b) = tokio::join!(alice.payments.reconcile(&pa), other.payments.reconcile(&pb));
+    let (Reconciled::Paid(a), Reconciled::Paid(b)) = (a.unwrap(), b.unwrap()) else {
+        panic!("both paid expected");
+    };
+    assert_ne!(a.receipt.receipt_msg_id, b.receipt.receipt_msg_id);
+    let ledger: Vec<_> = sandbox
+        .world()
+        .charges_of(ALICE, "sticker-pack")
+        .iter()
+        .map(|c| Some(c.receipt_msg_id))
+        .collect();
+    assert!(
+        ledger.contains(&a.receipt.receipt_msg_id) && ledger.contains(&b.receipt.receipt_msg_id)
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_journal_read_before_a_look_alike_resolved_does_not_hide_this_attempts_receipt() {
+    // Two look-alikes, both charged, both settled, one journal for both sessions. The later one's
+    // reconcile reads the journal (both unresolved), then the earlier one resolves and claims
+    // a receipt; the later one must still get the other receipt. Found by the fault campaign:
+    // it counted the resolved look-alike as competing (from the journal read) while its receipt
+    // was gone (claimed), and said "not charged" — for a charged payment.
+    let sandbox = Sandbox::start(Scenario::default_world()).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    let other = flow(&sandbox, ALICE);
+    let journal = Arc::new(MemoryJournal::new());
+    let (a, b) = (
+        alice.payments.clone().with_journal(journal.clone()),
+        other.payments.clone().with_journal(journal.clone()),
+    );
+    let (pa, pb) = two_unanswered_look_alikes(&sandbox, &a, &b, 2).await;
+    sandbox.world().advance_clock(Duration::from_secs(700));
+    // The one that sorts last (sent, then attempt id) reads slowly.
+    let ((early, early_payments), (late, late_payments)) =
+        if (pa.sent_at, pa.id) <= (pb.sent_at, pb.id) {
+            ((pa, a), (pb, b))
+        } else {
+            ((pb, b), (pa, a))
+        };
+    inject(
+        &sandbox,
+        ALICE,
+        "messages.getHistory",
+        FaultAction::Delay(Duration::from_millis(1_500)),
+        1,
+    );
+    let slow = tokio::spawn(async move { late_payments.reconcile(&late).await });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let first = early_payments.reconcile(&early).await.unwrap();
+    let second = slow.await.unwrap().unwrap();
+    let (Reconciled::Paid(first), Reconciled::Paid(second)) = (&first, &second) else {
+        panic!("two charges, two paid answers: {first:?} {second:?}");
+    };
+    assert_ne!(first.receipt.receipt_msg_id, second.receipt.receipt_msg_id);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn reconcile_does_not_take_the_receipt_of_a_look_alike_whose_answer_is_on_its_way() {
+    // The first purchase is charged and its answer is slow (but within the send timeout); the
+    // second is charged and its reply lost. Reconciled while the first's answer is on its way,
+    // the second must not name the first's receipt (which that answer will name): it waits.
+    let sandbox = Sandbox::start(Scenario::default_world()).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    let other = flow(&sandbox, ALICE);
+    alice.payments.server_time().await.unwrap();
+    other.payments.server_time().await.unwrap();
+    inject(
+        &sandbox,
+        ALICE,
+        SEND_STARS,
+        FaultAction::Delay(Duration::from_millis(1_500)),
+        1,
+    );
+    let first = {
+        let payments = alice.payments.clone();
+        tokio::spawn(async move { pay_stars(&payments, "sticker-pack").await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    inject(&sandbox, ALICE, SEND_STARS, FaultAction::DropAfter, 1);
+    fail_next_history_read(&sandbox, ALICE);
+    let err = pay_stars(&other.payments, "sticker-pack")
+        .await
+        .unwrap_err();
+    assert!(err.is_ambiguous(), "{err:?}");
+    let pending = err.payment().unwrap().clone();
+    assert_eq!(charges(&sandbox, ALICE, "sticker-pack"), 2);
+    let early = other.payments.reconcile(&pending).await.unwrap();
+    let first = first.await.unwrap().unwrap();
+    let first = first
+        .paid()
+        .expect("the slow answer is the receipt")
+        .clone();
+    let second = match early {
+        Reconciled::Paid(paid) => paid,
+        Reconciled::Unsettled { .. } => match other.payments.reconcile(&pending).await.unwrap() {
+            Reconciled::Paid(paid) => paid,
+            other => panic!("paid expected, got {other:?}"),
+        },
+        other => panic!("paid or unsettled expected, got {other:?}"),
+    };
+    assert_ne!(first.receipt.receipt_msg_id, second.receipt.receipt_msg_id);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_receipt_of_another_invoice_message_of_the_same_price_is_never_taken() {
+    // Bob has two invoice messages for $4.99 from the same bot. The payment of the second is
+    // lost on the way; the first is charged and its reply lost (its quick check fails too).
+    // Found by the fault campaign: the second was reported paid with the first's receipt, and
+    // the first — charged — "not paid: the invoice was paid by another payment".
+    let mut scenario = Scenario::default_world();
+    let mut gift = scenario
+        .invoices
+        .iter()
+        .find(|i| i.slug == "ebook")
+        .unwrap()
+        .clone();
+    gift.slug = "ebook-gift".into();
+    gift.message_for = vec![BOB];
+    scenario.invoices.push(gift);
+    let sandbox = Sandbox::start(scenario).await.unwrap();
+    let bob = flow(&sandbox, BOB);
+    let message = |slug: &str| {
+        let (bot, msg_id, _) = sandbox
+            .world()
+            .invoice_messages(BOB)
+            .into_iter()
+            .find(|(_, _, s)| s == slug)
+            .unwrap();
+        InvoiceRef::Message {
+            peer: tgpay::tl::types::InputPeerUser {
+                user_id: bot,
+                access_hash: sandbox.world().access_hash(bot).unwrap(),
+            }
+            .into(),
+            msg_id,
+        }
+    };
+    let pay = |invoice: InvoiceRef| {
+        let payments = bob.payments.clone();
+        async move {
+            let form = card_form(&payments, &invoice).await;
+            payments.checkout(&form).credentials(visa()).send().await
+        }
+    };
+    bob.payments.server_time().await.unwrap();
+    inject(&sandbox, BOB, SEND_CARD, FaultAction::DropBefore, 1);
+    let lost = pay(message("ebook")).await.unwrap_err();
+    assert!(lost.is_ambiguous(), "{lost:?}");
+    inject(&sandbox, BOB, SEND_CARD, FaultAction::DropAfter, 1);
+    inject(
+        &sandbox,
+        BOB,
+        "messages.getMessages",
+        FaultAction::Error(RpcFail::new(-503, "Timeout")),
+        1,
+    );
+    let charged = pay(message("ebook-gift")).await.unwrap_err();
+    assert!(charged.is_ambiguous(), "{charged:?}");
+    let ledger = sandbox.world().charges_of(BOB, "ebook-gift");
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(charges(&sandbox, BOB, "ebook"), 0);
+
+    let answer = bob
+        .payments
+        .reconcile(lost.payment().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            answer,
+            Reconciled::Unsettled {
+                reason: UnsettledReason::MayStillBeProcessed,
+                ..
+            }
+        ),
+        "the lost payment took another invoice's receipt: {answer:?}"
+    );
+    let answer = bob
+        .payments
+        .reconcile(charged.payment().unwrap())
+        .await
+        .unwrap();
+    let Reconciled::Paid(paid) = answer else {
+        panic!("the charged payment must be paid, got {answer:?}");
+    };
+    assert_eq!(paid.receipt.receipt_msg_id, Some(ledger[0].receipt_msg_id));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stars_link_purchase_never_takes_the_stars_receipt_of_an_invoice_message() {
+    // Alice buys the sticker pack by its link (lost on the way) and an invoice message of the
+    // same bot and price (charged, reply lost, quick check failed). The Stars history shows one
+    // 50 ⭐ payment to the bot and cannot say for which invoice: the link purchase must not take
+    // it (the chat's receipts say which invoice each one paid).
+    let mut scenario = Scenario::default_world();
+    let mut gift = scenario
+        .invoices
+        .iter()
+        .find(|i| i.slug == "sticker-pack")
+        .unwrap()
+        .clone();
+    gift.slug = "sticker-gift".into();
+    gift.message_for = vec![ALICE];
+    scenario.invoices.push(gift);
+    let sandbox = Sandbox::start(scenario).await.unwrap();
+    let alice = flow(&sandbox, ALICE);
+    alice.payments.server_time().await.unwrap();
+    inject(&sandbox, ALICE, SEND_STARS, FaultAction::DropBefore, 1);
+    let lost = pay_stars(&alice.payments, "sticker-pack")
+        .await
+        .unwrap_err();
+    assert!(lost.is_ambiguous(), "{lost:?}");
+
+    let (bot, msg_id, _) = sandbox
+        .world()
+        .invoice_messages(ALICE)
+        .into_iter()
+        .find(|(_, _, s)| s == "sticker-gift")
+        .unwrap();
+    let access_hash = sandbox.world().access_hash(bot).unwrap();
+    let gift = InvoiceRef::Message {
+        peer: tgpay::tl::types::InputPeerUser {
+            user_id: bot,
+            access_hash,
+        }
+        .into(),
+        msg_id,
+    };
+    inject(&sandbox, ALICE, SEND_STARS, FaultAction::DropAfter, 1);
+    inject(
+        &sandbox,
+        ALICE,
+        "messages.getMessages",
+        FaultAction::Error(RpcFail::new(-503, "Timeout")),
+        1,
+    );
+    let form = stars_form(&alice.payments, &gift).await;
+    let charged = alice
+        .payments
+        .checkout_stars(&form)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(charged.is_ambiguous(), "{charged:?}");
+    let ledger = sandbox.world().charges_of(ALICE, "sticker-gift");
+    assert_eq!(ledger.len(), 1);
+
+    let answer = alice
+        .payments
+        .reconcile(lost.payment().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            answer,
+            Reconciled::Unsettled {
+                reason: UnsettledReason::MayStillBeProcessed,
+                ..
+            }
+        ),
+        "the link purchase took the invoice message's receipt: {answer:?}"
+    );
+    let Reconciled::Paid(paid) = alice
+        .payments
+        .reconcile(charged.payment().unwrap())
+        .await
+        .unwrap()
+    else {
+        panic!("the invoice message's payment must be paid");
+    };
+    assert_eq!(paid.receipt.receipt_msg_id, Some(ledger[0].receipt_msg_id));
+    assert_eq!(charges(&sandbox, ALICE, "sticker-pack"), 0);
+    sandbox.shutdown().await;
+}
+
 // ----- 3-D Secure waits keep the payment -----
 
 #[tokio::test]

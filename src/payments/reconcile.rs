@@ -4,17 +4,24 @@
 //!
 //! # What reconcile can tell apart
 //!
-//! A receipt counts for an attempt when it is in the chat with the attempt's bot (a
-//! `messageActionPaymentSent`, or the invoice message's `receipt_msg_id`; for Stars, also the
-//! Stars history), is for the same total and currency, is for the same invoice (the same slug for
-//! link invoices; no slug for invoice messages), is dated no earlier than the attempt was sent
+//! For an invoice message, the receipt is the one the message names (`receipt_msg_id`): an
+//! invoice message is paid once, and receipts of other invoice messages of the same bot and price
+//! are never taken for it. For an invoice link (or an invoice message that can no longer be
+//! read), a receipt counts for an attempt when it is a `messageActionPaymentSent` in the chat with
+//! the attempt's bot, is for the same total and currency, is for the same invoice (the same slug
+//! for link invoices; no slug for invoice messages), is dated no earlier than the attempt was sent
 //! (Telegram's clock, within [`PaymentsConfig::clock_tolerance`]), and is not already claimed by
-//! another attempt (in this process, or resolved in the journal).
+//! another attempt (in this process, or resolved in the journal). The Stars history, which names
+//! no invoice, is read only when the chat cannot be.
 //!
 //! Two unresolved attempts that pay the same invoice for the same total from the same account
 //! ([`PendingPayment::looks_like`]) leave receipts that cannot be told apart: as long as fewer
-//! such receipts than such attempts are found, reconcile says
-//! [`UnsettledReason::Indistinguishable`] instead of guessing. A receipt made by another device of
+//! such receipts than such attempts are found — or another such attempt still waits for its
+//! answer, which will name its own receipt — reconcile says
+//! [`UnsettledReason::Indistinguishable`] instead of guessing. A receipt goes to one attempt
+//! only: reconciles running at the same time (in clones of `Payments`, or over other
+//! connections of the same account) claim receipts one at a time, and one that finds its
+//! receipt claimed by another looks again. A receipt made by another device of
 //! the account for the same invoice and total, after this attempt was sent, cannot be told from
 //! this attempt's.
 //!
@@ -59,6 +66,9 @@ struct JournalView {
     unresolved: Vec<PendingPayment>,
 }
 
+/// How often one reconcile looks again after look-alikes claimed the receipts it found.
+const CLAIM_RETRIES: usize = 16;
+
 fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
@@ -83,20 +93,38 @@ impl Payments {
     /// # Ok(()) }
     /// ```
     pub async fn reconcile(&self, payment: &PendingPayment) -> Result<Reconciled, Error> {
-        let answer = self.look(payment).await?;
-        match &answer {
-            Reconciled::Paid(paid) => {
-                self.record_resolution(payment, &Resolution::Paid(paid.clone()));
+        // A look-alike reconciled at the same time may claim the receipt this look found
+        // between the look and its record: then look again (that receipt is now out). Each
+        // retry follows another attempt's claim of a receipt this one saw.
+        let mut taken = 0;
+        loop {
+            let answer = self.look(payment).await?;
+            match &answer {
+                Reconciled::Paid(paid) => {
+                    if !self.record_found_payment(payment, paid) {
+                        taken += 1;
+                        if taken < CLAIM_RETRIES {
+                            continue;
+                        }
+                        return Ok(Reconciled::Unsettled {
+                            reason: UnsettledReason::Indistinguishable {
+                                attempts: taken + 1,
+                                receipts: taken,
+                            },
+                            settles_at: None,
+                        });
+                    }
+                }
+                Reconciled::NotPaid { evidence } => self.record_resolution(
+                    payment,
+                    &Resolution::NotPaid {
+                        evidence: evidence.clone(),
+                    },
+                ),
+                Reconciled::Unsettled { .. } => {}
             }
-            Reconciled::NotPaid { evidence } => self.record_resolution(
-                payment,
-                &Resolution::NotPaid {
-                    evidence: evidence.clone(),
-                },
-            ),
-            Reconciled::Unsettled { .. } => {}
+            return Ok(answer);
         }
-        Ok(answer)
     }
 
     /// Reconciles every unresolved attempt of the journal that belongs to this account (all of
@@ -155,13 +183,17 @@ impl Payments {
         let mine = |owner: Option<AttemptId>| owner.is_none() || owner == Some(payment.id);
         let mut candidates: Vec<Candidate> = Vec::new();
 
-        // 1. An invoice message knows its receipt; it is paid once.
+        // 1. An invoice message knows its receipt; it is paid once. Read, it names the only
+        // receipt that can be this attempt's: receipts of other invoice messages look the same
+        // in the chat (no slug) and in the Stars history.
+        let mut invoice_read = false;
         if let InvoiceRef::Message { peer, msg_id } = &payment.invoice {
             let messages = self.get_messages(peer, *msg_id).await?;
             let invoice = messages.iter().find_map(|m| match m {
                 tl::enums::Message::Message(m) if m.id == *msg_id => Some(m),
                 _ => None,
             });
+            invoice_read = invoice.is_some();
             if let Some(invoice) = invoice
                 && let Some(receipt_id) =
                     receipt::paid_invoice_receipt(&tl::enums::Message::Message(invoice.clone()))
@@ -191,8 +223,13 @@ impl Payments {
             }
         }
 
-        // 2. The receipts in the chat with the bot since the attempt was sent.
-        let chat = self.bot_peer(payment).await;
+        // 2. The receipts in the chat with the bot since the attempt was sent (for an invoice
+        // message that could not be read: any receipt without a slug).
+        let chat = if invoice_read {
+            None
+        } else {
+            self.bot_peer(payment).await
+        };
         let mut complete = true;
         match &chat {
             Some(chat) => {
@@ -220,8 +257,9 @@ impl Payments {
             None => {}
         }
 
-        // 3. The Stars history (it names the receipt message).
-        if payment.kind == PaymentKind::Stars {
+        // 3. The Stars history names the receipt message but not the invoice: read only when
+        // neither the invoice message nor the chat could be.
+        if payment.kind == PaymentKind::Stars && !invoice_read && chat.is_none() {
             let mut pager = self.stars_transactions(TransactionFilter {
                 outbound: true,
                 ..TransactionFilter::default()
@@ -254,36 +292,55 @@ impl Payments {
         }
         candidates.sort();
 
+        // What this process knows, read at once now that the ledger was read: the look-alikes
+        // still unresolved, and the receipts claimed meanwhile (an attempt that resolved while
+        // the ledger was read took its receipt with it).
+        let receipts: Vec<(i64, i32)> = candidates.iter().map(|c| (bot, c.msg_id)).collect();
+        let (others, claimed) = registry::look_alikes_and_claims(
+            self.inner.account,
+            payment,
+            &receipts,
+            view.unresolved,
+        );
+        candidates.retain(|c| !claimed.contains(&(bot, c.msg_id)));
+
         if let Some(first) = candidates.first() {
-            // Look-alike attempts that are unresolved and could own one of these receipts.
-            let mut others = registry::look_alikes(self.inner.account, payment);
-            for other in view.unresolved {
-                if other.id != payment.id
-                    && other.looks_like(payment)
-                    && !others.iter().any(|o| o.id == other.id)
-                {
-                    others.push(other);
-                }
-            }
-            let competing = others
+            // Look-alike attempts that are unresolved and could own one of these receipts, and
+            // whether each one's answer is still on its way.
+            let others: Vec<(PendingPayment, bool)> = others
+                .into_iter()
+                .map(|(o, outstanding)| {
+                    let awaited = outstanding && self.answer_may_come(&o);
+                    (o, awaited)
+                })
+                .collect();
+            let competing: Vec<&(PendingPayment, bool)> = others
                 .iter()
-                .filter(|o| {
+                .filter(|(o, _)| {
                     let o_since =
                         o.sent_at + o.clock_offset.unwrap_or(offset) - secs(config.clock_tolerance);
                     candidates.iter().any(|c| c.date >= o_since)
                 })
-                .count();
-            if competing == 0 || candidates.len() > competing {
+                .collect();
+            // More receipts than other attempts that could own them: one is this attempt's. Not
+            // while another one's answer is on its way, though: that answer names its own
+            // receipt, which could be the one taken here.
+            let awaited = competing.iter().any(|(_, awaited)| *awaited);
+            if competing.is_empty() || (candidates.len() > competing.len() && !awaited) {
                 return Ok(Reconciled::Paid(self.paid(payment, first.msg_id)));
             }
-            // Fewer receipts than look-alikes. Once none of them can go through any more, the
-            // receipts go to the earliest sent (they cannot be told apart, so any pairing is as
-            // true as another, and the answers add up to the ledger); until then, say so.
-            let mut group: Vec<&PendingPayment> = others.iter().collect();
+            let competing = competing.len();
+            // Fewer receipts than look-alikes (or an answer on its way). Once none of them can
+            // go through any more, the receipts go to the earliest sent (they cannot be told
+            // apart, so any pairing is as true as another, and the answers add up to the
+            // ledger); until then, say so.
+            let mut group: Vec<&PendingPayment> = others.iter().map(|(o, _)| o).collect();
             group.push(payment);
-            let all_settled = group
-                .iter()
-                .all(|p| self.expiry(p, offset).is_none_or(|at| server_now >= at));
+            let all_settled = !awaited
+                && !others.iter().any(|(_, awaited)| *awaited)
+                && group
+                    .iter()
+                    .all(|p| self.expiry(p, offset).is_none_or(|at| server_now >= at));
             if all_settled {
                 group.sort_by_key(|p| (p.sent_at, p.id));
                 let rank = group.iter().position(|p| p.id == payment.id).unwrap_or(0);
@@ -368,6 +425,13 @@ impl Payments {
                 Some(form_expiry.max(verification_expiry) + offset + margin)
             }
         }
+    }
+
+    /// Whether the answer to an attempt's request may still come (and name its receipt): the
+    /// request leaves no earlier than `sent_at`, and its answer is not waited for longer than
+    /// the send timeout.
+    fn answer_may_come(&self, payment: &PendingPayment) -> bool {
+        crate::attempt::unix_now() <= payment.sent_at + secs(self.inner.config.send_timeout) + 1
     }
 
     fn paid(&self, payment: &PendingPayment, receipt_msg_id: i32) -> Paid {

@@ -3,11 +3,12 @@
 //!
 //! Reconcile reads it to tell an attempt's receipt from a look-alike's: a receipt already
 //! claimed by another attempt is never matched again, and while look-alike attempts are
-//! unresolved their receipts cannot be told apart.
+//! unresolved their receipts cannot be told apart. For the attempts this process started or
+//! resolved it is the truth; a journal speaks only for the others (another process's).
 //!
 //! [`Payments`]: super::Payments
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use crate::attempt::{AttemptId, PendingPayment};
@@ -24,6 +25,23 @@ struct Book {
     attempts: HashMap<AttemptId, (PendingPayment, bool)>,
     claimed: HashMap<(i64, i32), AttemptId>,
     claimed_order: VecDeque<(i64, i32)>,
+    /// Attempts this process started or resolved: for them this book, not a journal read a
+    /// moment ago, says whether they are unresolved.
+    known: HashSet<AttemptId>,
+    known_order: VecDeque<AttemptId>,
+}
+
+impl Book {
+    fn remember(&mut self, id: AttemptId) {
+        if self.known.insert(id) {
+            self.known_order.push_back(id);
+            if self.known_order.len() > CLAIMED_LIMIT
+                && let Some(old) = self.known_order.pop_front()
+            {
+                self.known.remove(&old);
+            }
+        }
+    }
 }
 
 static BOOKS: LazyLock<Mutex<HashMap<AccountKey, Book>>> = LazyLock::new(Default::default);
@@ -51,11 +69,18 @@ pub(crate) fn conflicting(account: AccountKey, payment: &PendingPayment) -> Opti
 
 /// Records an attempt as in flight (its request about to leave).
 pub(crate) fn start(account: AccountKey, payment: &PendingPayment) {
+    let mut books = books();
+    let book = books.entry(account).or_default();
+    book.remember(payment.id);
+    book.attempts.insert(payment.id, (payment.clone(), true));
+}
+
+/// Whether this process started or resolved the attempt (then the journal does not speak for
+/// it: see [`look_alikes_and_claims`]).
+pub(crate) fn knows(account: AccountKey, id: AttemptId) -> bool {
     books()
-        .entry(account)
-        .or_default()
-        .attempts
-        .insert(payment.id, (payment.clone(), true));
+        .get(&account)
+        .is_some_and(|book| book.known.contains(&id))
 }
 
 /// Records the attempt's latest state; `outstanding`: its request still awaits an answer.
@@ -71,6 +96,7 @@ pub(crate) fn update(account: AccountKey, payment: &PendingPayment, outstanding:
 pub(crate) fn resolve(account: AccountKey, id: AttemptId, receipt: Option<(i64, i32)>) {
     let mut books = books();
     let book = books.entry(account).or_default();
+    book.remember(id);
     book.attempts.remove(&id);
     if let Some(receipt) = receipt {
         claim_in(book, receipt, id);
@@ -86,6 +112,77 @@ fn claim_in(book: &mut Book, receipt: (i64, i32), id: AttemptId) {
             book.claimed.remove(&old);
         }
     }
+}
+
+/// Resolves an attempt as paid with `receipt` (bot id, receipt message), unless another attempt
+/// claimed that receipt first: then nothing changes, and that attempt is returned.
+pub(crate) fn resolve_paid(
+    account: AccountKey,
+    id: AttemptId,
+    receipt: (i64, i32),
+) -> Result<(), AttemptId> {
+    let mut books = books();
+    let book = books.entry(account).or_default();
+    if let Some(owner) = book.claimed.get(&receipt).copied()
+        && owner != id
+    {
+        return Err(owner);
+    }
+    book.remember(id);
+    book.attempts.remove(&id);
+    claim_in(book, receipt, id);
+    Ok(())
+}
+
+/// An unresolved attempt, and whether its request still awaits its answer.
+pub(crate) type Unresolved = (PendingPayment, bool);
+
+/// Unresolved attempts that look like `payment` (other than itself), each with whether its
+/// request still awaits its answer, and which of `receipts` another attempt claimed — this
+/// process's attempts from the book, and the `journal`'s unresolved attempts that this process
+/// does not know (another process's). Read together: an attempt that resolves while a reconcile
+/// reads the ledger is either still unresolved here or has its receipt claimed here, never
+/// neither and never both (a journal read earlier would still list it as unresolved).
+pub(crate) fn look_alikes_and_claims(
+    account: AccountKey,
+    payment: &PendingPayment,
+    receipts: &[(i64, i32)],
+    journal: Vec<PendingPayment>,
+) -> (Vec<Unresolved>, Vec<(i64, i32)>) {
+    let books = books();
+    let Some(book) = books.get(&account) else {
+        let others = journal
+            .into_iter()
+            .filter(|other| other.id != payment.id && other.looks_like(payment))
+            .map(|other| (other, false))
+            .collect();
+        return (others, Vec::new());
+    };
+    let mut others: Vec<Unresolved> = book
+        .attempts
+        .values()
+        .filter(|(other, _)| other.id != payment.id && other.looks_like(payment))
+        .cloned()
+        .collect();
+    for other in journal {
+        if other.id != payment.id
+            && other.looks_like(payment)
+            && !book.known.contains(&other.id)
+            && !others.iter().any(|(o, _)| o.id == other.id)
+        {
+            others.push((other, false));
+        }
+    }
+    let claimed = receipts
+        .iter()
+        .filter(|r| {
+            book.claimed
+                .get(r)
+                .is_some_and(|owner| *owner != payment.id)
+        })
+        .copied()
+        .collect();
+    (others, claimed)
 }
 
 /// The attempt a receipt already belongs to, if any.

@@ -113,11 +113,12 @@ impl Payments {
             let entries = journal
                 .entries()
                 .map_err(|source| Error::Journal { source })?;
+            // This process's own attempts were checked above (the journal may lag behind).
             let conflict = journal::unresolved(&entries).into_iter().find(|other| {
                 other.id != payment.id
                     && other.account == payment.account
                     && (other.form_id == payment.form_id || other.looks_like(payment))
-                    && !local.iter().any(|l| l.id == other.id)
+                    && !registry::knows(account, other.id)
             });
             if let Some(other) = conflict {
                 return Err(Error::Unresolved {
@@ -191,6 +192,26 @@ impl Payments {
             Resolution::NotPaid { .. } => None,
         };
         registry::resolve(self.inner.account, payment.id, receipt);
+        self.journal_resolution(payment, resolution);
+    }
+
+    /// Records a payment reconcile found, claiming its receipt for this attempt — unless another
+    /// attempt claimed that receipt since it was read: then nothing is recorded and `false`.
+    pub(crate) fn record_found_payment(&self, payment: &PendingPayment, paid: &Paid) -> bool {
+        match paid.receipt.msg_id() {
+            Some(id) => {
+                let receipt = (paid.receipt.bot_id, id);
+                if registry::resolve_paid(self.inner.account, payment.id, receipt).is_err() {
+                    return false;
+                }
+            }
+            None => registry::resolve(self.inner.account, payment.id, None),
+        }
+        self.journal_resolution(payment, &Resolution::Paid(paid.clone()));
+        true
+    }
+
+    fn journal_resolution(&self, payment: &PendingPayment, resolution: &Resolution) {
         if let Some(journal) = self.journal()
             && let Err(error) = journal.record(&Entry::Resolved {
                 id: payment.id,
