@@ -11,7 +11,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use grammers_tl_types::enums;
 use sha2::Sha512;
-use tgpay::srp::{self, PasswordRecord, TELEGRAM_G, TELEGRAM_P};
+use tgpay::srp::{self, TELEGRAM_G, TELEGRAM_P};
+use tgpay_sandbox::srp::PasswordRecord;
 
 const SECRET: &[u8] = b"correct horse battery staple";
 

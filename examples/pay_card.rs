@@ -3,10 +3,10 @@
 //!
 //! ```sh
 //! # On the embedded sandbox (Alice buys the hoodie):
-//! cargo run --example pay_card --features sandbox
+//! cargo run --example pay_card
 //! # On Telegram, after `tgpay login`, with a card token from the provider (e.g. Stripe test mode):
 //! TGPAY_SESSION=tgpay.session TGPAY_API_ID=… TGPAY_CARD_TOKEN=tok_… TGPAY_MAX_TOTAL=20.00 \
-//!   cargo run --example pay_card --features sandbox -- 'https://t.me/$your_invoice'
+//!   cargo run --example pay_card -- 'https://t.me/$your_invoice'
 //! ```
 
 #[path = "common/mod.rs"]

@@ -3,10 +3,10 @@
 //!
 //! ```sh
 //! # On the embedded sandbox (Alice's saved Visa):
-//! cargo run --example pay_saved_card --features sandbox
+//! cargo run --example pay_saved_card
 //! # On Telegram, after `tgpay login`:
 //! TGPAY_SESSION=tgpay.session TGPAY_API_ID=… TGPAY_PASSWORD=… \
-//!   cargo run --example pay_saved_card --features sandbox -- 'https://t.me/$your_invoice'
+//!   cargo run --example pay_saved_card -- 'https://t.me/$your_invoice'
 //! ```
 
 #[path = "common/mod.rs"]
@@ -21,7 +21,7 @@ async fn main() -> common::Result<()> {
     let payments = &env.payments;
     let password = match std::env::var("TGPAY_PASSWORD") {
         Ok(p) => p,
-        Err(_) if env.on_sandbox() => tgpay::sandbox::scenario::ALICE_PASSWORD.to_owned(),
+        Err(_) if env.on_sandbox() => tgpay_sandbox::scenario::ALICE_PASSWORD.to_owned(),
         Err(_) => return Err("set TGPAY_PASSWORD to the account's 2FA password".into()),
     };
     let password = SecretString::new(password);

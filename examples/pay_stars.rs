@@ -2,10 +2,10 @@
 //!
 //! ```sh
 //! # On the embedded sandbox (Alice buys a sticker pack):
-//! cargo run --example pay_stars --features sandbox
+//! cargo run --example pay_stars
 //! # On Telegram, after `tgpay login`:
 //! TGPAY_SESSION=tgpay.session TGPAY_API_ID=… \
-//!   cargo run --example pay_stars --features sandbox -- 'https://t.me/$your_invoice'
+//!   cargo run --example pay_stars -- 'https://t.me/$your_invoice'
 //! ```
 
 #[path = "common/mod.rs"]

@@ -3,10 +3,10 @@
 //!
 //! ```sh
 //! # On the embedded sandbox: Alice buys a sticker pack, then reads its receipt.
-//! cargo run --example receipt --features sandbox
+//! cargo run --example receipt
 //! # On Telegram, after `tgpay login`:
 //! TGPAY_SESSION=tgpay.session TGPAY_API_ID=… \
-//!   cargo run --example receipt --features sandbox -- @merchant_bot 1234
+//!   cargo run --example receipt -- @merchant_bot 1234
 //! ```
 
 #[path = "common/mod.rs"]

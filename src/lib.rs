@@ -41,15 +41,14 @@
 //!
 //! # Example
 //!
-//! Paying a card invoice with shipping and a tip, and a Stars invoice, on the embedded sandbox
-//! (feature `sandbox`; with a real logged-in `Client` the code is the same):
+//! Paying a card invoice with shipping and a tip, and a Stars invoice, on the offline sandbox
+//! (the `tgpay-sandbox` crate; with a real logged-in client the code is the same):
 //!
 //! ```
-//! # #[cfg(feature = "sandbox")]
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use tgpay::credentials::StripeToken;
-//! use tgpay::sandbox::{Sandbox, Scenario, scenario::ALICE};
+//! use tgpay_sandbox::{Sandbox, Scenario, scenario::ALICE};
 //! use tgpay::{Credentials, InvoiceRef, OrderInfo, Outcome, PaymentForm, Payments};
 //!
 //! let sandbox = Sandbox::start(Scenario::default_world()).await?;
@@ -84,8 +83,6 @@
 //! sandbox.shutdown().await;
 //! # Ok(())
 //! # }
-//! # #[cfg(not(feature = "sandbox"))]
-//! # fn main() {}
 //! ```
 //!
 //! [grammers]: https://github.com/Lonami/grammers
@@ -112,10 +109,7 @@ pub mod journal;
 pub mod order;
 pub mod payments;
 pub mod receipt;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
 pub mod secret;
-pub mod session;
 pub mod srp;
 pub mod stars;
 pub mod text;
@@ -138,6 +132,6 @@ pub use payments::{Payments, PaymentsConfig};
 pub use receipt::{Receipt, ReceiptRef};
 
 /// README's code blocks, compiled (and run, where they are not `no_run`) as doc tests.
-#[cfg(all(doctest, feature = "sandbox", feature = "browser"))]
+#[cfg(all(doctest, feature = "browser"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -1,6 +1,7 @@
 //! Telegram's 2FA password check: SRP-6a with
 //! `passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow`
-//! (<https://core.telegram.org/api/srp>), both sides.
+//! (<https://core.telegram.org/api/srp>), the client's side, and the building blocks both sides
+//! share.
 //!
 //! **Client side.** [`check_password`] turns an `account.password` and the user's password into the
 //! `InputCheckPasswordSRP` that `account.getTmpPassword`, `auth.checkPassword` and friends expect.
@@ -19,11 +20,10 @@
 //! ([`validate_prime`], [`is_prime_cached`]); Telegram's well-known prime ([`TELEGRAM_P`]) is built
 //! in.
 //!
-//! **Server side** (for the sandbox). A [`PasswordRecord`] is what a server stores for an account
-//! (salts, `p`, `g` and the verifier `v = g^x mod p`); [`PasswordRecord::issue`] makes a
-//! [`ServerChallenge`] (`srp_id`, `b`, `srp_B = k·v + g^b mod p`),
-//! [`PasswordRecord::account_password`] the `account.password` a client receives, and
-//! [`ServerChallenge::verify`] checks the client's answer in constant time.
+//! **Building blocks.** [`h`], [`password_hash`] (`x`), [`Group`] (a validated `(p, g)` with
+//! its Montgomery parameters, `k` and the proof `M1`), the range checks [`check_g_a`] /
+//! [`check_g_b`] and the scrambler [`scrambler`] are public, for servers (the sandbox's
+//! `tgpay_sandbox::srp`) and tests that speak the other side.
 //!
 //! Secrets (the password hash `x`, the ephemeral exponents `a` and `b`, the verifier, the shared
 //! secret and every intermediate value derived from them) are zeroized on drop and never appear in
@@ -37,17 +37,15 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crypto_bigint::ctutils::CtEq;
 use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
 use crypto_bigint::{Odd, U256, U512, U2048, Uint};
 use crypto_primes::Flavor;
 use grammers_tl_types::{enums, types};
 use rand::TryRng;
 use sha2::{Digest, Sha256, Sha512};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::Zeroizing;
 
 /// Telegram's well-known 2048-bit safe prime, used with [`TELEGRAM_G`] by every Telegram data
 /// centre for SRP (and for secret-chat Diffie–Hellman). Built into the prime cache: it is never
@@ -76,7 +74,7 @@ pub const PBKDF2_ITERATIONS: u32 = 100_000;
 
 /// Length in bytes of `p`, `g_a`, `srp_B` and every other number that is hashed (2048 bits,
 /// big-endian, padded).
-const NUM_BYTES: usize = 256;
+pub const NUM_BYTES: usize = 256;
 
 /// `g_a` and `g_b` must stay `2^(2048 − 64)` away from 0 and from `p`.
 const SAFETY_MARGIN_BIT: u32 = 2048 - 64;
@@ -86,14 +84,8 @@ const SAFETY_MARGIN_BIT: u32 = 2048 - 64;
 const SAFE_PRIME_CACHE_CAPACITY: usize = 256;
 const REJECTED_PRIME_CACHE_CAPACITY: usize = 64;
 
-/// Length of the salts [`PasswordRecord::new`] draws (the lengths Telegram uses: 40 and 16 bytes).
-const NEW_SALT1_LEN: usize = 40;
-const NEW_SALT2_LEN: usize = 16;
-
-/// Attempts [`PasswordRecord::issue_random`] makes before giving up on the random generator.
-const ISSUE_ATTEMPTS: usize = 16;
-
-type Monty = FixedMontyForm<{ U2048::LIMBS }>;
+/// A number modulo `p` in Montgomery form.
+pub type Monty = FixedMontyForm<{ U2048::LIMBS }>;
 type MontyParams = FixedMontyParams<{ U2048::LIMBS }>;
 /// Wide enough for `a + u·x` (< 2^2049).
 type WideExponent = Uint<{ U2048::LIMBS + U256::LIMBS }>;
@@ -222,7 +214,7 @@ pub enum SrpError {
 }
 
 impl SrpError {
-    /// The RPC error a Telegram server answers with when [`ServerChallenge::verify`] fails this way
+    /// The RPC error a Telegram server answers with when a server's check fails this way
     /// (`PASSWORD_HASH_INVALID`, `SRP_ID_INVALID`, `SRP_A_INVALID`); `None` for the client-side
     /// checks.
     pub fn rpc_error_name(&self) -> Option<&'static str> {
@@ -425,7 +417,7 @@ const fn decode_hex_256(hex: &str) -> [u8; NUM_BYTES] {
 }
 
 /// `H(parts[0] | parts[1] | …)` with SHA-256.
-fn h(parts: &[&[u8]]) -> [u8; 32] {
+pub fn h(parts: &[&[u8]]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update(part);
@@ -440,7 +432,7 @@ fn sh(data: &[u8], salt: &[u8]) -> Zeroizing<[u8; 32]> {
 
 /// `x := PH2(password, salt1, salt2) := SH(pbkdf2(sha512, PH1(password, salt1, salt2), salt1,
 /// 100000), salt2)` with `PH1(password, salt1, salt2) := SH(SH(password, salt1), salt2)`.
-fn password_hash(secret: &[u8], salt1: &[u8], salt2: &[u8]) -> Zeroizing<[u8; 32]> {
+pub fn password_hash(secret: &[u8], salt1: &[u8], salt2: &[u8]) -> Zeroizing<[u8; 32]> {
     let ph1 = sh(&*sh(secret, salt1), salt2);
     let mut derived = Zeroizing::new([0u8; 64]);
     pbkdf2::pbkdf2_hmac::<Sha512>(&*ph1, salt1, PBKDF2_ITERATIONS, &mut *derived);
@@ -448,14 +440,15 @@ fn password_hash(secret: &[u8], salt1: &[u8], salt2: &[u8]) -> Zeroizing<[u8; 32
 }
 
 /// A number left-padded to 256 bytes, or `None` if it does not fit.
-fn pad_256(bytes: &[u8]) -> Option<[u8; NUM_BYTES]> {
+pub fn pad_256(bytes: &[u8]) -> Option<[u8; NUM_BYTES]> {
     let start = NUM_BYTES.checked_sub(bytes.len())?;
     let mut out = [0u8; NUM_BYTES];
     out.get_mut(start..)?.copy_from_slice(bytes);
     Some(out)
 }
 
-fn to_bytes(n: &U2048) -> [u8; NUM_BYTES] {
+/// A 2048-bit number as 256 big-endian bytes.
+pub fn to_bytes(n: &U2048) -> [u8; NUM_BYTES] {
     let mut out = [0u8; NUM_BYTES];
     out.copy_from_slice(n.to_be_bytes().as_ref());
     out
@@ -481,14 +474,16 @@ fn check_range(y: &U2048, p: &U2048) -> Result<(), RangeViolation> {
     Ok(())
 }
 
-fn check_g_b(g_b: &U2048, p: &U2048) -> Result<(), SrpError> {
+/// Checks `srp_B` (`g_b`): `1 < g_b < p − 1`, and `2^(2048−64)` away from both bounds.
+pub fn check_g_b(g_b: &U2048, p: &U2048) -> Result<(), SrpError> {
     check_range(g_b, p).map_err(|violation| match violation {
         RangeViolation::OutOfRange => SrpError::SrpBOutOfRange,
         RangeViolation::TooCloseToBounds => SrpError::SrpBTooCloseToBounds,
     })
 }
 
-fn check_g_a(g_a: &U2048, p: &U2048) -> Result<(), SrpError> {
+/// Checks `A` (`g_a`) like [`check_g_b`] checks `srp_B`.
+pub fn check_g_a(g_a: &U2048, p: &U2048) -> Result<(), SrpError> {
     check_range(g_a, p).map_err(|violation| match violation {
         RangeViolation::OutOfRange => SrpError::GaOutOfRange,
         RangeViolation::TooCloseToBounds => SrpError::GaTooCloseToBounds,
@@ -496,7 +491,7 @@ fn check_g_a(g_a: &U2048, p: &U2048) -> Result<(), SrpError> {
 }
 
 /// `u := H(g_a | g_b)`, which must not be zero.
-fn scrambler(g_a: &[u8; NUM_BYTES], g_b: &[u8; NUM_BYTES]) -> Result<U256, SrpError> {
+pub fn scrambler(g_a: &[u8; NUM_BYTES], g_b: &[u8; NUM_BYTES]) -> Result<U256, SrpError> {
     nonzero_u(h(&[g_a, g_b]))
 }
 
@@ -509,7 +504,7 @@ fn nonzero_u(hash: [u8; 32]) -> Result<U256, SrpError> {
 
 /// A validated `(p, g)` with its Montgomery parameters and the hashes that depend only on them.
 #[derive(Clone)]
-struct Group {
+pub struct Group {
     p_bytes: [u8; NUM_BYTES],
     p: U2048,
     params: MontyParams,
@@ -523,8 +518,34 @@ struct Group {
 }
 
 impl Group {
+    /// Telegram's group ([`TELEGRAM_P`], [`TELEGRAM_G`]), built once.
+    pub fn telegram() -> &'static Group {
+        static GROUP: OnceLock<Group> = OnceLock::new();
+        GROUP.get_or_init(|| Group::from_parts(TELEGRAM_P, TELEGRAM_P_ODD, TELEGRAM_G))
+    }
+
+    /// `p` as 256 big-endian bytes.
+    pub fn p_bytes(&self) -> &[u8; NUM_BYTES] {
+        &self.p_bytes
+    }
+
+    /// `p`.
+    pub fn p(&self) -> &U2048 {
+        &self.p
+    }
+
+    /// `g`.
+    pub fn g(&self) -> i32 {
+        self.g
+    }
+
+    /// `k := H(p | g)` in Montgomery form.
+    pub fn k(&self) -> &Monty {
+        &self.k_monty
+    }
+
     /// Validates `(p, g)` (through the prime cache) and precomputes what depends only on them.
-    fn new(p: &[u8], g: i32) -> Result<Self, SrpError> {
+    pub fn new(p: &[u8], g: i32) -> Result<Self, SrpError> {
         validate_prime(p, g)?;
         let p_bytes = *prime_bytes(p)?;
         // A validated prime is odd; the error branch is unreachable but costs nothing to handle.
@@ -557,17 +578,18 @@ impl Group {
         }
     }
 
-    fn monty(&self, n: &U2048) -> Monty {
+    /// `n` in Montgomery form modulo `p`.
+    pub fn monty(&self, n: &U2048) -> Monty {
         Monty::new(n, &self.params)
     }
 
     /// `g^e mod p` (constant time in `e`).
-    fn g_pow<const L: usize>(&self, e: &Uint<L>) -> Zeroizing<Monty> {
+    pub fn g_pow<const L: usize>(&self, e: &Uint<L>) -> Zeroizing<Monty> {
         Zeroizing::new(self.g_monty.pow(e))
     }
 
     /// `M1 := H(H(p) xor H(g) | H(salt1) | H(salt2) | g_a | g_b | k_a)` with `k_a := H(s)`.
-    fn proof(
+    pub fn proof(
         &self,
         salt1: &[u8],
         salt2: &[u8],
@@ -718,285 +740,6 @@ pub fn check_password_with_random(
             m1: m1.to_vec(),
         },
     ))
-}
-
-// -------------------------------------------------------------------------------------------------
-// Server side
-// -------------------------------------------------------------------------------------------------
-
-/// What a server stores for an account with a 2FA password: the salts, `(p, g)`, the verifier `v =
-/// g^x mod p` (never the password) and the hint.
-///
-/// `Debug` shows only public parts; `v` is zeroized on drop (it allows an offline dictionary
-/// attack).
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct PasswordRecord {
-    salt1: Vec<u8>,
-    salt2: Vec<u8>,
-    p: [u8; NUM_BYTES],
-    g: i32,
-    v: [u8; NUM_BYTES],
-    hint: Option<String>,
-}
-
-impl fmt::Debug for PasswordRecord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PasswordRecord")
-            .field("salt1_len", &self.salt1.len())
-            .field("salt2_len", &self.salt2.len())
-            .field("telegram_p", &(self.p == TELEGRAM_P))
-            .field("g", &self.g)
-            .field("v", &"<redacted>")
-            .field("has_hint", &self.hint.is_some())
-            .finish()
-    }
-}
-
-impl PasswordRecord {
-    /// A record for `secret` with random salts (40 and 16 bytes, as Telegram uses), Telegram's
-    /// prime and `g = 3`.
-    pub fn new<R: rand::CryptoRng + ?Sized>(secret: &[u8], rng: &mut R) -> Self {
-        let mut salt1 = vec![0u8; NEW_SALT1_LEN];
-        let mut salt2 = vec![0u8; NEW_SALT2_LEN];
-        rng.fill_bytes(&mut salt1);
-        rng.fill_bytes(&mut salt2);
-        Self::with_salts(secret, &salt1, &salt2)
-    }
-
-    /// A record for `secret` with the given salts, Telegram's prime and `g = 3` (deterministic).
-    pub fn with_salts(secret: &[u8], salt1: &[u8], salt2: &[u8]) -> Self {
-        Self::with_group(secret, salt1, salt2, telegram_group())
-    }
-
-    /// A record for `secret` with the given salts and `(p, g)`, which are validated like a client
-    /// validates them.
-    pub fn with_params(
-        secret: &[u8],
-        salt1: &[u8],
-        salt2: &[u8],
-        p: &[u8],
-        g: i32,
-    ) -> Result<Self, SrpError> {
-        let group = Group::new(p, g)?;
-        Ok(Self::with_group(secret, salt1, salt2, &group))
-    }
-
-    fn with_group(secret: &[u8], salt1: &[u8], salt2: &[u8], group: &Group) -> Self {
-        let x = password_hash(secret, salt1, salt2);
-        let x = Zeroizing::new(U256::from_be_slice(&*x));
-        let v = group.g_pow(&*x);
-        Self {
-            salt1: salt1.to_vec(),
-            salt2: salt2.to_vec(),
-            p: group.p_bytes,
-            g: group.g,
-            v: to_bytes(&v.retrieve()),
-            hint: None,
-        }
-    }
-
-    /// Sets the password hint shown to the user (`account.password.hint`).
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    /// `salt1` as sent in `current_algo`.
-    pub fn salt1(&self) -> &[u8] {
-        &self.salt1
-    }
-
-    /// `salt2` as sent in `current_algo`.
-    pub fn salt2(&self) -> &[u8] {
-        &self.salt2
-    }
-
-    /// The prime `p`.
-    pub fn p(&self) -> &[u8; 256] {
-        &self.p
-    }
-
-    /// The generator `g`.
-    pub fn g(&self) -> i32 {
-        self.g
-    }
-
-    /// The password hint, if any.
-    pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref()
-    }
-
-    /// The `passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow` describing this
-    /// record.
-    pub fn algo(&self) -> enums::PasswordKdfAlgo {
-        enums::PasswordKdfAlgo::Sha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow(
-            types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
-                salt1: self.salt1.clone(),
-                salt2: self.salt2.clone(),
-                g: self.g,
-                p: self.p.to_vec(),
-            },
-        )
-    }
-
-    fn group(&self) -> Result<Group, SrpError> {
-        if self.p == TELEGRAM_P && self.g == TELEGRAM_G {
-            return Ok(telegram_group().clone());
-        }
-        Group::new(&self.p, self.g)
-    }
-
-    /// Starts a check: `srp_B := (k·v + g^b) mod p` for the secret `b` (256 bytes, big-endian)
-    /// under `srp_id`.
-    ///
-    /// Fails with [`SrpError::SrpBOutOfRange`] or [`SrpError::SrpBTooCloseToBounds`] if this `b`
-    /// yields a `srp_B` a client would refuse (vanishingly rare for a random `b`).
-    pub fn issue(&self, srp_id: i64, b: &[u8; 256]) -> Result<ServerChallenge, SrpError> {
-        let group = self.group()?;
-        let b = Zeroizing::new(U2048::from_be_slice(b));
-        let v = Zeroizing::new(group.monty(&U2048::from_be_slice(&self.v)));
-        let kv = Zeroizing::new(group.k_monty.mul(&v));
-        let g_b = kv.add(&group.g_pow(&*b)).retrieve();
-        check_g_b(&g_b, &group.p)?;
-        Ok(ServerChallenge {
-            srp_id,
-            b,
-            g_b: to_bytes(&g_b),
-        })
-    }
-
-    /// [`issue`](Self::issue) with a random `b` drawn from `rng`.
-    pub fn issue_random<R: rand::CryptoRng + ?Sized>(
-        &self,
-        srp_id: i64,
-        rng: &mut R,
-    ) -> Result<ServerChallenge, SrpError> {
-        let mut b = Zeroizing::new([0u8; NUM_BYTES]);
-        let mut last = SrpError::SrpBTooCloseToBounds;
-        for _ in 0..ISSUE_ATTEMPTS {
-            rng.fill_bytes(&mut *b);
-            match self.issue(srp_id, &b) {
-                Ok(challenge) => return Ok(challenge),
-                Err(err @ (SrpError::SrpBOutOfRange | SrpError::SrpBTooCloseToBounds)) => {
-                    last = err
-                }
-                Err(err) => return Err(err),
-            }
-        }
-        Err(last)
-    }
-
-    /// The `account.password` a client receives for this record and `challenge`: `has_password`,
-    /// `current_algo`, `srp_B`, `srp_id` and `hint` from them; `new_algo` with the same parameters
-    /// (clients append their own random bytes to `salt1`); `new_secure_algo` is
-    /// `securePasswordKdfAlgoUnknown`, `secure_random` is `H(srp_B)`. The other fields are empty;
-    /// set them on the returned value as needed.
-    pub fn account_password(&self, challenge: &ServerChallenge) -> types::account::Password {
-        types::account::Password {
-            has_recovery: false,
-            has_secure_values: false,
-            has_password: true,
-            current_algo: Some(self.algo()),
-            srp_b: Some(challenge.g_b.to_vec()),
-            srp_id: Some(challenge.srp_id),
-            hint: self.hint.clone(),
-            email_unconfirmed_pattern: None,
-            new_algo: self.algo(),
-            new_secure_algo: enums::SecurePasswordKdfAlgo::Unknown,
-            secure_random: h(&[&challenge.g_b]).to_vec(),
-            pending_reset_date: None,
-            login_email_pattern: None,
-        }
-    }
-}
-
-/// Telegram's group, built once (no validation needed: it is [`TELEGRAM_P`] with [`TELEGRAM_G`]).
-fn telegram_group() -> &'static Group {
-    static GROUP: OnceLock<Group> = OnceLock::new();
-    GROUP.get_or_init(|| Group::from_parts(TELEGRAM_P, TELEGRAM_P_ODD, TELEGRAM_G))
-}
-
-/// One issued SRP check: `srp_id`, the secret `b` and the public `srp_B`. Verifies the client's
-/// answer against the [`PasswordRecord`] it was issued from.
-///
-/// `b` is zeroized on drop and never shown by `Debug`.
-pub struct ServerChallenge {
-    srp_id: i64,
-    b: Zeroizing<U2048>,
-    g_b: [u8; NUM_BYTES],
-}
-
-impl fmt::Debug for ServerChallenge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerChallenge")
-            .field("srp_id", &self.srp_id)
-            .field("b", &"<redacted>")
-            .finish_non_exhaustive()
-    }
-}
-
-impl ServerChallenge {
-    /// The `srp_id` this check was issued under.
-    pub fn srp_id(&self) -> i64 {
-        self.srp_id
-    }
-
-    /// `srp_B` (256 bytes, big-endian).
-    pub fn srp_b(&self) -> &[u8; 256] {
-        &self.g_b
-    }
-
-    /// Checks a client's `InputCheckPasswordSRP` against `record` (the record this challenge was
-    /// issued from): the `srp_id` must match, `A` must pass the same range checks as `srp_B`, and
-    /// `M1` must equal the expected proof (compared in constant time).
-    ///
-    /// Errors: [`SrpError::EmptyPasswordCheck`] for `inputCheckPasswordEmpty`,
-    /// [`SrpError::SrpIdMismatch`], [`SrpError::GaWrongLength`] / [`SrpError::GaOutOfRange`] /
-    /// [`SrpError::GaTooCloseToBounds`] / [`SrpError::M1WrongLength`] for a malformed check,
-    /// [`SrpError::ZeroU`], and [`SrpError::PasswordMismatch`] for a wrong password.
-    /// [`SrpError::rpc_error_name`] gives the matching Telegram RPC error.
-    pub fn verify(
-        &self,
-        record: &PasswordRecord,
-        input: &enums::InputCheckPasswordSrp,
-    ) -> Result<(), SrpError> {
-        let check = match input {
-            enums::InputCheckPasswordSrp::InputCheckPasswordEmpty => {
-                return Err(SrpError::EmptyPasswordCheck);
-            }
-            enums::InputCheckPasswordSrp::Srp(check) => check,
-        };
-        if check.srp_id != self.srp_id {
-            return Err(SrpError::SrpIdMismatch {
-                expected: self.srp_id,
-                got: check.srp_id,
-            });
-        }
-        let group = record.group()?;
-        let g_a_bytes = pad_256(&check.a).ok_or(SrpError::GaWrongLength { len: check.a.len() })?;
-        let g_a = U2048::from_be_slice(&g_a_bytes);
-        check_g_a(&g_a, &group.p)?;
-        let m1: &[u8; 32] =
-            check
-                .m1
-                .as_slice()
-                .try_into()
-                .map_err(|_| SrpError::M1WrongLength {
-                    len: check.m1.len(),
-                })?;
-        let u = scrambler(&g_a_bytes, &self.g_b)?;
-
-        // s := (A·v^u)^b mod p.
-        let v = Zeroizing::new(group.monty(&U2048::from_be_slice(&record.v)));
-        let base = Zeroizing::new(group.monty(&g_a).mul(&v.pow(&u)));
-        let s = Zeroizing::new(base.pow(&*self.b));
-        let expected = group.proof(&record.salt1, &record.salt2, &g_a_bytes, &self.g_b, &s);
-        if expected.ct_eq(m1).to_bool() {
-            Ok(())
-        } else {
-            Err(SrpError::PasswordMismatch)
-        }
-    }
 }
 
 #[cfg(test)]

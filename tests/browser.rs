@@ -20,9 +20,9 @@ use tgpay::browser::protocol::browser_protocol::page::{
     CaptureScreenshotFormat, CaptureScreenshotParams,
 };
 use tgpay::browser::{Bridge, BrowserError, BrowserOptions, Page, WebBrowser};
-use tgpay::sandbox::scenario::{ALICE, BOB};
-use tgpay::sandbox::{Sandbox, Scenario};
 use tgpay::{Credentials, Error, InvoiceRef, Outcome, PaymentForm, Payments, Reconciled};
+use tgpay_sandbox::scenario::{ALICE, BOB};
+use tgpay_sandbox::{Sandbox, Scenario};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

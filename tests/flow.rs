@@ -12,13 +12,13 @@ use tgpay::checkout::{AmbiguityCause, PaymentKind};
 use tgpay::credentials::{ApplePay, SavedCard, StripeToken};
 use tgpay::error::OrderField;
 use tgpay::order::ShippingAddress;
-use tgpay::sandbox::scenario::{ALICE, ALICE_PASSWORD, BOB, FaultSpec, PriceSpec};
-use tgpay::sandbox::{Sandbox, Scenario};
 use tgpay::secret::SecretString;
 use tgpay::{
     Credentials, Error, InvoiceRef, OrderInfo, Outcome, PaymentError, PaymentForm, Payments,
     Reconciled, Recovery,
 };
+use tgpay_sandbox::scenario::{ALICE, ALICE_PASSWORD, BOB, FaultSpec, PriceSpec};
+use tgpay_sandbox::{Sandbox, Scenario};
 
 fn no_retries() -> ConnectionParams {
     ConnectionParams {

@@ -16,27 +16,50 @@ use std::path::{Path, PathBuf};
 use common::{receipt_ids, slug, stripe_token};
 use grammers_crypto::DequeBuffer;
 use grammers_mtproto::transport::{Abridged, Full, Intermediate, Obfuscated, Transport};
-use tgpay::fuzzing::{self, NOW};
-use tgpay::sandbox::World;
-use tgpay::sandbox::scenario::{ALICE, Scenario};
+use tgpay::fuzzing;
 use tgpay::tl::{self, Identifiable, Serializable};
+use tgpay_sandbox::World;
+use tgpay_sandbox::fuzzing::{self as sandbox_fuzzing, NOW};
+use tgpay_sandbox::scenario::{ALICE, Scenario};
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 13] = [
-    ("invoice_ref", fuzzing::invoice_ref),
-    ("credentials", fuzzing::credentials),
-    ("card", fuzzing::card),
-    ("amount", fuzzing::amount),
-    ("tl_answer", fuzzing::tl_answer),
-    ("provider_answer", fuzzing::provider_answer),
-    ("session_file", fuzzing::session_file),
-    ("scenario_file", fuzzing::scenario_file),
-    ("sandbox_stream", fuzzing::sandbox_stream),
-    ("sandbox_message", fuzzing::sandbox_message),
-    ("sandbox_http", fuzzing::sandbox_http),
-    ("sanitize", fuzzing::sanitize),
-    ("journal", fuzzing::journal),
+/// Each target: its name, the crate whose `fuzzing` module has its entry point, and the entry
+/// point.
+const TARGETS: [(&str, &str, Target); 13] = [
+    ("invoice_ref", "tgpay", fuzzing::invoice_ref),
+    ("credentials", "tgpay", fuzzing::credentials),
+    ("card", "tgpay", fuzzing::card),
+    ("amount", "tgpay", fuzzing::amount),
+    ("tl_answer", "tgpay", fuzzing::tl_answer),
+    ("provider_answer", "tgpay", fuzzing::provider_answer),
+    (
+        "session_file",
+        "tgpay_cli",
+        tgpay_cli::fuzzing::session_file,
+    ),
+    (
+        "scenario_file",
+        "tgpay_sandbox",
+        sandbox_fuzzing::scenario_file,
+    ),
+    (
+        "sandbox_stream",
+        "tgpay_sandbox",
+        sandbox_fuzzing::sandbox_stream,
+    ),
+    (
+        "sandbox_message",
+        "tgpay_sandbox",
+        sandbox_fuzzing::sandbox_message,
+    ),
+    (
+        "sandbox_http",
+        "tgpay_sandbox",
+        sandbox_fuzzing::sandbox_http,
+    ),
+    ("sanitize", "tgpay", fuzzing::sanitize),
+    ("journal", "tgpay", fuzzing::journal),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -60,12 +83,12 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn every_target_has_a_fuzz_target_file_and_its_seeds_are_committed() {
-    for (name, _) in TARGETS {
+    for (name, krate, _) in TARGETS {
         let target = fuzz_dir().join("fuzz_targets").join(format!("{name}.rs"));
         let text = std::fs::read_to_string(&target).unwrap_or_default();
         assert!(
-            text.contains(&format!("tgpay::fuzzing::{name}(data)")),
-            "{} runs tgpay::fuzzing::{name}",
+            text.contains(&format!("{krate}::fuzzing::{name}(data)")),
+            "{} runs {krate}::fuzzing::{name}",
             target.display()
         );
         assert!(
@@ -79,7 +102,7 @@ fn every_target_has_a_fuzz_target_file_and_its_seeds_are_committed() {
 fn seeds_and_regressions_go_through_every_target() {
     let write = std::env::var_os("TGPAY_WRITE_FUZZ_SEEDS").is_some();
     let made = seeds();
-    for (name, run) in TARGETS {
+    for (name, _, run) in TARGETS {
         let dir = fuzz_dir().join("corpus").join(name);
         let expected = &made[name];
         if write {
@@ -104,8 +127,8 @@ fn seeds_and_regressions_go_through_every_target() {
         }
     }
     // The sandbox seeds get past the transport and the message rules into the world.
-    assert!(fuzzing::world_calls("payments.getPaymentForm") >= 2);
-    assert!(fuzzing::world_calls("account.getPassword") >= 1);
+    assert!(sandbox_fuzzing::world_calls("payments.getPaymentForm") >= 2);
+    assert!(sandbox_fuzzing::world_calls("account.getPassword") >= 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -528,11 +551,11 @@ fn session_files() -> Vec<(String, Vec<u8>)> {
     let _ = std::fs::create_dir_all(&dir);
     let mut out = Vec::new();
     for (name, data) in [
-        ("production.json", tgpay::session::production()),
-        ("test-dcs.json", tgpay::session::test_dcs()),
+        ("production.json", tgpay_cli::session::production()),
+        ("test-dcs.json", tgpay_cli::session::test_dcs()),
     ] {
         let path = dir.join(name);
-        if tgpay::session::FileSession::create(&path, data).is_ok()
+        if tgpay_cli::session::FileSession::create(&path, data).is_ok()
             && let Ok(bytes) = std::fs::read(&path)
         {
             out.push((name.to_owned(), bytes));
@@ -660,8 +683,8 @@ fn messages() -> Vec<(String, Vec<u8>)> {
 /// Whole connections: a packet of each transport (and obfuscated ones) carrying encrypted
 /// messages for the fuzzing key, after the byte that sets the read size.
 fn streams() -> Vec<(String, Vec<u8>)> {
-    let key = grammers_crypto::AuthKey::from_bytes(*fuzzing::fuzz_key().expose_secret());
-    let salt = fuzzing::fuzz_salt();
+    let key = grammers_crypto::AuthKey::from_bytes(*sandbox_fuzzing::fuzz_key().expose_secret());
+    let salt = sandbox_fuzzing::fuzz_salt();
     let payload = |body: &[u8], session_id: i64, msg_id: i64, seqno: i32| {
         let mut plaintext = salt.to_le_bytes().to_vec();
         plaintext.extend_from_slice(&message(session_id, msg_id, seqno, body)[..body.len() + 24]);

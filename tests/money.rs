@@ -15,13 +15,13 @@ use tgpay::attempt::{AmbiguityCause, Stage, UnsettledReason};
 use tgpay::credentials::StripeToken;
 use tgpay::error::{CatalogEntry, MoneyClass};
 use tgpay::journal::{Entry, Journal, JsonlJournal, MemoryJournal, Resolution};
-use tgpay::sandbox::scenario::{ALICE, BOB, FaultSpec};
-use tgpay::sandbox::world::{Fault, FaultAction, RpcFail};
-use tgpay::sandbox::{Sandbox, Scenario};
 use tgpay::{
     Credentials, Error, Evidence, InvoiceRef, Outcome, PaymentError, PaymentForm, Payments,
     PaymentsConfig, Reconciled, Recovery,
 };
+use tgpay_sandbox::scenario::{ALICE, BOB, FaultSpec};
+use tgpay_sandbox::world::{Fault, FaultAction, RpcFail};
+use tgpay_sandbox::{Sandbox, Scenario};
 
 const SEND_CARD: &str = "payments.sendPaymentForm";
 const SEND_STARS: &str = "payments.sendStarsForm";

@@ -3,9 +3,9 @@
 //! thread with a Tokio worker's stack (2 MiB) in this build; one past it is refused with a typed
 //! error before anything recursive sees it.
 
-use tgpay::sandbox::{Scenario, ScenarioError};
 use tgpay::tl::nesting::{self, MAX_DEPTH, NestingError};
 use tgpay::tl::{self, Deserializable, Serializable};
+use tgpay_sandbox::{Scenario, ScenarioError};
 
 const VECTOR: u32 = 0x1cb5_c415;
 
@@ -173,7 +173,7 @@ fn json_from_outside_is_refused_past_its_depth_limit() {
     assert!(tgpay::credentials::WebCredentials::from_event(&deep).is_err());
     let path = std::env::temp_dir().join(format!("tgpay-deep-session-{}", std::process::id()));
     std::fs::write(&path, &deep).unwrap();
-    let opened = tgpay::session::FileSession::open(&path);
+    let opened = tgpay_cli::session::FileSession::open(&path);
     let _ = std::fs::remove_file(&path);
     assert!(opened.is_err());
 }

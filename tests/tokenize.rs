@@ -3,7 +3,6 @@
 //! send nothing; connection failures, hang-ups and timeouts; and no card data in errors or log
 //! lines.
 
-#[cfg(feature = "sandbox")]
 mod common;
 
 use std::fmt::Write as _;
@@ -959,12 +958,11 @@ async fn no_log_line_or_error_carries_the_card_number_or_cvc() {
 
 /// Through the sandbox: its Stripe-compatible `/v1/tokens` tokenizes with the same tokenizer,
 /// and the token pays (or declines, or asks for 3-D Secure) in `payments.sendPaymentForm`.
-#[cfg(feature = "sandbox")]
 mod sandbox {
     use super::*;
     use crate::common::{call, card_form, get_form, rpc_name, send_form, slug, verification_url};
-    use tgpay::sandbox::scenario::ALICE;
-    use tgpay::sandbox::{Sandbox, Scenario};
+    use tgpay_sandbox::scenario::ALICE;
+    use tgpay_sandbox::{Sandbox, Scenario};
 
     async fn start() -> Sandbox {
         Sandbox::start(Scenario::default_world())

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use grammers_mtsender::SenderPool;
 use tgpay::Payments;
-use tgpay::sandbox::scenario::ALICE;
-use tgpay::sandbox::{Sandbox, Scenario};
-use tgpay::session::FileSession;
+use tgpay_cli::session::FileSession;
+use tgpay_sandbox::scenario::ALICE;
+use tgpay_sandbox::{Sandbox, Scenario};
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
 

@@ -1,4 +1,4 @@
-//! Fuzz target: `tgpay::fuzzing::sandbox_stream` (see src/fuzzing.rs).
+//! Fuzz target: `tgpay_sandbox::fuzzing::sandbox_stream` (see src/fuzzing.rs).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tgpay::fuzzing::sandbox_stream(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tgpay_sandbox::fuzzing::sandbox_stream(data));

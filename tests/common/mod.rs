@@ -195,7 +195,7 @@ pub async fn http(method: &str, url: &str, accept_json: bool) -> (u16, String) {
 /// A user's `tgpay::Payments`, with a task feeding it the client's updates.
 pub struct Flow {
     pub payments: tgpay::Payments,
-    _client: tgpay::sandbox::SandboxClient,
+    _client: tgpay_sandbox::SandboxClient,
     forwarder: tokio::task::JoinHandle<()>,
 }
 
@@ -206,7 +206,7 @@ impl Drop for Flow {
 }
 
 /// `user`'s flow on `sandbox`, with grammers' default connection parameters.
-pub fn flow(sandbox: &tgpay::sandbox::Sandbox, user: i64) -> Flow {
+pub fn flow(sandbox: &tgpay_sandbox::Sandbox, user: i64) -> Flow {
     flow_with(
         sandbox,
         user,
@@ -216,7 +216,7 @@ pub fn flow(sandbox: &tgpay::sandbox::Sandbox, user: i64) -> Flow {
 
 /// `user`'s flow on `sandbox`, with custom connection parameters (e.g. no retries).
 pub fn flow_with(
-    sandbox: &tgpay::sandbox::Sandbox,
+    sandbox: &tgpay_sandbox::Sandbox,
     user: i64,
     params: grammers_mtsender::ConnectionParams,
 ) -> Flow {
@@ -225,7 +225,7 @@ pub fn flow_with(
 
 /// `user`'s flow on `sandbox`, with custom connection parameters and payment tunables.
 pub fn flow_config(
-    sandbox: &tgpay::sandbox::Sandbox,
+    sandbox: &tgpay_sandbox::Sandbox,
     user: i64,
     params: grammers_mtsender::ConnectionParams,
     config: tgpay::PaymentsConfig,

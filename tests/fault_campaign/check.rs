@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use tgpay::sandbox::world::Charge;
+use tgpay_sandbox::world::Charge;
 
 use crate::run::{Action, Answer, Report};
 

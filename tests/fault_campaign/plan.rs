@@ -10,8 +10,8 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use tgpay::error::{CatalogEntry, MoneyClass};
-use tgpay::sandbox::scenario::ALICE;
-use tgpay::sandbox::world::{Fault, FaultAction, RpcFail};
+use tgpay_sandbox::scenario::ALICE;
+use tgpay_sandbox::world::{Fault, FaultAction, RpcFail};
 
 pub const SEND_CARD: &str = "payments.sendPaymentForm";
 pub const SEND_STARS: &str = "payments.sendStarsForm";

@@ -11,15 +11,15 @@ use std::time::{Duration, Instant};
 use grammers_mtsender::ConnectionParams;
 use tgpay::credentials::StripeToken;
 use tgpay::journal::{Journal, MemoryJournal};
-use tgpay::sandbox::scenario::{ALICE, ALICE_PASSWORD};
-use tgpay::sandbox::world::Charge;
-use tgpay::sandbox::{Sandbox, SandboxClient, Scenario};
 use tgpay::secret::SecretString;
 use tgpay::tl;
 use tgpay::{
     CardForm, Credentials, Error, InvoiceRef, Outcome, Paid, PaymentForm, Payments, PaymentsConfig,
     PendingPayment, Reconciled, StarsForm, Verification,
 };
+use tgpay_sandbox::scenario::{ALICE, ALICE_PASSWORD};
+use tgpay_sandbox::world::Charge;
+use tgpay_sandbox::{Sandbox, SandboxClient, Scenario};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
 
