@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::keys::{AuthKey, KeyEntry, KeyStore};
 use crate::scenario::{ALICE, Scenario};
-use crate::transport::{ServerConfig, Shared};
+use crate::state::{ServerConfig, Shared};
 use crate::world::World;
 
 /// The unix time the sandbox's message rules see in the sandbox entry points.

@@ -51,10 +51,12 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod clock;
 mod crypto;
 mod framing;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod hub;
 pub mod keys;
 pub mod merchant;
 pub(crate) mod mtproto;
@@ -62,6 +64,7 @@ pub mod rpc;
 pub mod scenario;
 pub(crate) mod session;
 pub mod srp;
+mod state;
 mod stripe;
 mod tl_make;
 pub mod transport;

@@ -20,9 +20,10 @@ use tracing::debug;
 use super::crypto;
 use super::framing::TransportKind;
 use super::keys::KeyEntry;
-use super::rpc::{CallContext, ClientInfo, Reply, constructor_id};
-use super::session::{Admission, MSG_ID_MAX_AGE, MSG_ID_MAX_AHEAD, unix_now};
-use super::transport::{Push, Shared};
+use super::rpc::{CallContext, Reply, constructor_id};
+use super::session::{Admission, ClientInfo, MSG_ID_MAX_AGE, MSG_ID_MAX_AHEAD, unix_now};
+use crate::hub::Push;
+use crate::state::Shared;
 use tgpay::tl::nesting::{self, NestingError};
 
 const MSG_CONTAINER: u32 = 0x73f1_f8dc;
@@ -716,7 +717,7 @@ impl Run<'_> {
             };
             if let Some(body) = body {
                 let tx = self.conn.push_tx.clone();
-                let push = super::transport::Push::late_result(self.session_id, body);
+                let push = Push::late_result(self.session_id, body);
                 tokio::spawn(async move {
                     tokio::time::sleep(after).await;
                     let _ = tx.send(push).await;

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use grammers_tl_types::{self as tl, Cursor, Deserializable, Identifiable, Serializable};
 
 use super::framing::TransportKind;
-use super::session::unix_now;
-use super::transport::UpdatesHub;
+use crate::clock::unix_now;
+use crate::hub::UpdatesHub;
+pub use crate::session::ClientInfo;
 
 /// Answers RPC queries. Implemented by the world the sandbox simulates.
 ///
@@ -61,25 +62,6 @@ where
     F: Fn(&CallContext, &[u8]) -> Reply + Send + Sync + 'static,
 {
     FnHandler(f)
-}
-
-/// What a client said about itself in `initConnection`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientInfo {
-    /// The application identifier.
-    pub api_id: i32,
-    /// Device model.
-    pub device_model: String,
-    /// Operating system version.
-    pub system_version: String,
-    /// Application version.
-    pub app_version: String,
-    /// Language of the operating system (ISO 639-1).
-    pub system_lang_code: String,
-    /// Language pack name (empty for none).
-    pub lang_pack: String,
-    /// Language of the application (ISO 639-1).
-    pub lang_code: String,
 }
 
 /// Everything the server knows about a query besides its bytes.

@@ -10,14 +10,25 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use super::rpc::ClientInfo;
+pub(crate) use crate::clock::unix_now;
 
-/// Seconds since the Unix epoch (0 if the clock is before it).
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// What a client said about itself in `initConnection`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The application identifier.
+    pub api_id: i32,
+    /// Device model.
+    pub device_model: String,
+    /// Operating system version.
+    pub system_version: String,
+    /// Application version.
+    pub app_version: String,
+    /// Language of the operating system (ISO 639-1).
+    pub system_lang_code: String,
+    /// Language pack name (empty for none).
+    pub lang_pack: String,
+    /// Language of the application (ISO 639-1).
+    pub lang_code: String,
 }
 
 /// A client message is refused when its msg_id is more than this many seconds old...

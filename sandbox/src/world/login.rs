@@ -55,7 +55,7 @@ fn unregistered() -> RpcFail {
 impl World {
     /// The user an auth key acts as: the user it logged in as with `auth.signIn` /
     /// `auth.checkPassword`, [`UNBOUND_USER`] after `auth.logOut`, otherwise `registered` (the
-    /// user the key was registered with in the [`KeyStore`](super::KeyStore)).
+    /// user the key was registered with in the [`KeyStore`](crate::KeyStore)).
     pub fn key_user(&self, auth_key_id: i64, registered: i64) -> i64 {
         self.login
             .bindings

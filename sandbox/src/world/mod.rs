@@ -7,7 +7,7 @@
 //! each call.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use grammers_tl_types as tl;
 use zeroize::Zeroizing;
@@ -19,6 +19,7 @@ use super::scenario::{
     Scenario, ShippingOptionSpec, TopupOptionSpec,
 };
 use super::tl_make::{self, MessageView, UserView};
+use crate::clock::unix_now;
 use crate::srp;
 
 /// How long a payment form stays valid by default (Telegram: 10 minutes); a scenario's
@@ -229,13 +230,6 @@ impl std::fmt::Debug for World {
             .field("charges", &self.charges.len())
             .finish_non_exhaustive()
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 fn sum_prices(prices: &[PriceSpec]) -> RpcResult<i64> {
