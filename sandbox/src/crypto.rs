@@ -175,10 +175,6 @@ mod tests {
         AuthKey::from_bytes(bytes)
     }
 
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
     // Expected values computed independently (Python hashlib / cryptography) from the formulas
     // of core.telegram.org/mtproto/description, auth_key = 00 01 .. ff, msg_key = 00 01 .. 0f.
     #[test]
@@ -190,25 +186,25 @@ mod tests {
         }
         let (k0, iv0) = aes_key_iv(key.expose_secret(), &msg_key, X_CLIENT);
         assert_eq!(
-            hex(&k0),
+            hex::encode(k0),
             "704ed09c8b41668ae8f99d244738f71dbddc44469b6bbd4aa8573dd042bd059e"
         );
         assert_eq!(
-            hex(&iv0),
+            hex::encode(iv0),
             "4d266000a550edabbf4c7ce40fd0043cc92230184cd317a5cc9c2482fd3b9318"
         );
         let (k8, iv8) = aes_key_iv(key.expose_secret(), &msg_key, X_SERVER);
         assert_eq!(
-            hex(&k8),
+            hex::encode(k8),
             "217725799b245806458174a1fcfbc883906807b15033fdd0ea2b4d69cf9c364e"
         );
         assert_eq!(
-            hex(&iv8),
+            hex::encode(iv8),
             "669a6538917a4fa56ca32360a431c9160be4ad887140980dab91ce7bdc47ffbc"
         );
         let plaintext: Vec<u8> = (0..48).collect();
         assert_eq!(
-            hex(&middle(&msg_key_large(
+            hex::encode(middle(&msg_key_large(
                 key.expose_secret(),
                 X_CLIENT,
                 &plaintext
@@ -216,7 +212,7 @@ mod tests {
             "886619acb4a7a08a0335e91bbc20970a"
         );
         assert_eq!(
-            hex(&middle(&msg_key_large(
+            hex::encode(middle(&msg_key_large(
                 key.expose_secret(),
                 X_SERVER,
                 &plaintext
@@ -232,9 +228,12 @@ mod tests {
         let key = counting_key();
         let plaintext: Vec<u8> = (0..48).collect();
         let payload = encrypt_padded(&key, 0x0102_0304_0506_0708, plaintext);
-        assert_eq!(hex(&payload[..8]), "0807060504030201");
-        assert_eq!(hex(&payload[8..24]), "847acf67423986be7ee65a04f3e44c81");
-        assert_eq!(hex(&payload[24..]), IGE_KNOWN_ANSWER);
+        assert_eq!(hex::encode(&payload[..8]), "0807060504030201");
+        assert_eq!(
+            hex::encode(&payload[8..24]),
+            "847acf67423986be7ee65a04f3e44c81"
+        );
+        assert_eq!(hex::encode(&payload[24..]), IGE_KNOWN_ANSWER);
     }
 
     const IGE_KNOWN_ANSWER: &str = "8b3ea23b5b88051aa69a3e1e89efd690\

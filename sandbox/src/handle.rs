@@ -389,21 +389,13 @@ fn friendly_key() -> AuthKey {
 /// Reads a key written as 512 hex characters (as [`ConnectionInfo`] carries it).
 pub fn key_from_hex(hex: &str) -> Option<AuthKey> {
     let mut bytes = [0u8; 256];
-    if hex.len() != 512 {
-        return None;
-    }
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
+    hex::decode_to_slice(hex, &mut bytes).ok()?;
     Some(AuthKey::from_bytes(bytes))
 }
 
 /// Lower-case hex of a key, as [`ConnectionInfo`] carries it.
 pub fn key_hex(key: &AuthKey) -> String {
-    key.expose_secret()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(key.expose_secret())
 }
 
 /// A grammers session that connects to `addr` as DC `dc_id` with a pre-shared `key`: no login,

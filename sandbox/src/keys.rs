@@ -18,6 +18,10 @@ pub const UNBOUND_USER: i64 = 0;
 /// An MTProto [authorization key](https://core.telegram.org/mtproto/description#authorization-key-auth-key).
 ///
 /// A secret: `Debug` shows only its public `auth_key_id`, and the bytes are zeroed on drop.
+///
+/// The sandbox's one key type. `grammers_crypto::AuthKey` (the client's) neither zeroes its
+/// bytes on drop nor exposes its id; [`expose_secret`](Self::expose_secret) hands the bytes to
+/// it.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct AuthKey {
     bytes: [u8; AUTH_KEY_LEN],

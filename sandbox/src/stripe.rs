@@ -263,7 +263,7 @@ async fn create_token(
     tracing::debug!(card = %title, "sandbox tokenized a card");
     let mut card_id = [0u8; 12];
     rand::fill(&mut card_id[..]);
-    let card_id: String = card_id.iter().map(|b| format!("{b:02x}")).collect();
+    let card_id = hex::encode(card_id);
     axum::Json(json!({
         "id": token,
         "object": "token",
