@@ -109,6 +109,7 @@ pub mod journal;
 pub mod order;
 pub mod payments;
 pub mod receipt;
+pub mod rpc_error;
 pub mod secret;
 pub mod srp;
 pub mod stars;
