@@ -96,6 +96,7 @@ pub mod attempt;
 pub mod browser;
 pub mod card;
 pub mod checkout;
+mod clock;
 pub mod country;
 pub mod credentials;
 pub mod currency;

@@ -96,7 +96,8 @@ async fn card_forms_orders_and_receipts_serialize_and_round_trip() {
     };
     let receipt = payments.get_payment_receipt(&paid.receipt).await.unwrap();
     let receipt_json = round_trip::<Receipt>(&receipt);
-    assert_eq!(receipt_json["total"], "46.98 USD");
+    // Hoodie 39.99 + gift wrapping 2.50 + standard shipping to the US 4.99.
+    assert_eq!(receipt_json["total"], "47.48 USD");
     assert_eq!(receipt_json["credentials_title"], "Visa *4242");
     assert_eq!(receipt_json["shipping"]["id"], order.shipping_options[0].id);
     round_trip(&paid.receipt);
