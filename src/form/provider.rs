@@ -17,7 +17,7 @@ pub const SMARTGLOCAL_TEST_TOKENIZE_URL: &str =
 ///
 /// Parameters that are not what the provider needs (malformed JSON, missing or mistyped
 /// fields) give [`NativeProvider::Other`] rather than an error, as in TDLib and Telegram
-/// Desktop: the form stays payable through its web page ([`CardForm::url`]).
+/// Desktop: the form stays payable through its web page ([`CardForm::url`](super::CardForm::url)).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "provider", rename_all = "snake_case"))]

@@ -225,11 +225,11 @@ pub enum MoneyClass {
     /// concurrent request could also get after an earlier one charged. tgpay checks the ledger
     /// (the chat with the bot, the Stars history) first: a charge of this attempt makes it
     /// [`Outcome::Paid`](crate::Outcome::Paid); none, the refusal with its evidence; a failed
-    /// check, [`Error::Ambiguous`].
+    /// check, [`Error::Ambiguous`](crate::Error::Ambiguous).
     Verified,
     /// Says nothing about whether the request was processed: a broken connection, no answer, a
     /// 5xx or negative code (`-503 Timeout`), `FORM_SUBMIT_DUPLICATE`. Reported as
-    /// [`Error::Ambiguous`] with the pending payment (a receipt found at once makes it paid).
+    /// [`Error::Ambiguous`](crate::Error::Ambiguous) with the pending payment (a receipt found at once makes it paid).
     Ambiguous,
 }
 
