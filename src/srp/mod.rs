@@ -49,12 +49,20 @@ mod prime;
 
 pub use prime::{is_prime_cached, validate_prime};
 
-use prime::{decode_hex_256, prime_bytes};
+use prime::prime_bytes;
 
 /// Telegram's well-known 2048-bit safe prime, used with [`TELEGRAM_G`] by every Telegram data
 /// centre for SRP (and for secret-chat Diffie–Hellman). Built into the prime cache: it is never
 /// re-tested.
-pub const TELEGRAM_P: [u8; 256] = decode_hex_256(TELEGRAM_P_HEX);
+pub const TELEGRAM_P: [u8; 256] = match U2048::from_be_hex(TELEGRAM_P_HEX)
+    .to_be_bytes()
+    .as_slice()
+    .first_chunk()
+{
+    Some(bytes) => *bytes,
+    // 2048 bits are 256 bytes: never taken (and the prime's tests would fail if it were).
+    None => [0; 256],
+};
 
 const TELEGRAM_P_HEX: &str = concat!(
     "c71caeb9c6b1c9048e6c522f70f13f73980d40238e3e21c14934d037563d930f",

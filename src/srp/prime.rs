@@ -169,31 +169,6 @@ pub fn is_prime_cached(p: &[u8], g: i32) -> bool {
     }
 }
 
-// -------------------------------------------------------------------------------------------------
-// Shared primitives
-// -------------------------------------------------------------------------------------------------
-
-/// Decodes 512 hex digits at compile time.
-pub(super) const fn decode_hex_256(hex: &str) -> [u8; NUM_BYTES] {
-    const fn digit(c: u8) -> u8 {
-        match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => panic!("invalid hex digit"),
-        }
-    }
-    let hex = hex.as_bytes();
-    assert!(hex.len() == 2 * NUM_BYTES, "expected 512 hex digits");
-    let mut out = [0u8; NUM_BYTES];
-    let mut i = 0;
-    while i < NUM_BYTES {
-        out[i] = digit(hex[2 * i]) << 4 | digit(hex[2 * i + 1]);
-        i += 1;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +176,9 @@ mod tests {
 
     #[test]
     fn telegram_prime_is_a_safe_prime_with_g3() {
+        // Decoded from its hex big-endian: c71caeb9…b92fcc5b.
+        assert_eq!(TELEGRAM_P[..4], [0xc7, 0x1c, 0xae, 0xb9]);
+        assert_eq!(TELEGRAM_P[252..], [0xb9, 0x2f, 0xcc, 0x5b]);
         assert_eq!(test_primality(&TELEGRAM_P), PrimeVerdict::Safe);
         assert!(residue_ok(&TELEGRAM_P, TELEGRAM_G));
         assert_eq!(bit_length(&TELEGRAM_P), 2048);
