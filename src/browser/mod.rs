@@ -90,7 +90,7 @@ pub use launch::{BrowserSandbox, SandboxOff, SandboxState};
 pub use locate::{FALLBACK, PATH_NAMES};
 pub use page::Page;
 
-use crate::checkout::{AmbiguityCause, AmbiguousPayment, Paid, Verification};
+use crate::attempt::{AmbiguityCause, AmbiguousPayment, Paid, Verification};
 use crate::credentials::WebCredentials;
 use crate::payments::Payments;
 use crate::text::Escaped;
