@@ -13,6 +13,7 @@
 mod common;
 
 use tgpay::credentials::StripeToken;
+use tgpay::payments::SaveInfo;
 use tgpay::{Credentials, InvoiceRef, OrderInfo, Outcome, PaymentForm};
 
 #[tokio::main]
@@ -36,7 +37,7 @@ async fn main() -> common::Result<()> {
         }
         Some(
             payments
-                .validate_requested_info(&form, &filled.info, false)
+                .validate_requested_info(&form, &filled.info, SaveInfo::DontSave)
                 .await?,
         )
     } else {
@@ -57,7 +58,7 @@ async fn main() -> common::Result<()> {
         checkout = checkout.order(order);
         if let Some(option) = order.shipping_options.first() {
             println!("Shipping: {} ({})", option.title, option.total);
-            checkout = checkout.shipping_option(option.id.clone());
+            checkout = checkout.shipping_option(option);
         }
     }
     if let Some(tip) = form.invoice.tips.as_ref().and_then(|t| t.suggested.first()) {

@@ -36,7 +36,7 @@ async fn main() -> common::Result<()> {
             .first()
             .cloned()
             .ok_or("no saved card: pay once with --save-card first")?;
-        let cached = payments.tmp_password().is_some();
+        let cached = payments.has_tmp_password();
         payments.get_tmp_password(&password).await?;
         let outcome = payments
             .checkout(&form)

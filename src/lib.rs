@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! InvoiceRef ──get_payment_form──▶ PaymentForm ─┬─ Card ──validate_requested_info──▶ ValidatedOrder
-//!  (message, slug,                              │     (OrderInfo::autofill, save)      (id, shipping options)
+//!  (message, slug,                              │     (OrderInfo::autofill, SaveInfo)  (id, shipping options)
 //!   t.me / tg:// link)                          │                                            │
 //!                                               │  Credentials: web JSON │ Stripe │ SmartGlocal │ Apple Pay │ Google Pay │ saved card
 //!                                               │               (saved card: 2FA password ─SRP─▶ get_tmp_password, cached)
@@ -21,13 +21,16 @@
 //!                                             Receipt ◀── get_payment_receipt
 //! ```
 //!
-//! 1. [`InvoiceRef`]: an invoice message, or a link (`t.me/$slug`, `t.me/invoice/slug`,
+//! 1. [`InvoiceRef`]: an invoice message (from a grammers `Message`:
+//!    [`InvoiceMessage::from_message`]), or a link (`t.me/$slug`, `t.me/invoice/slug`,
 //!    `tg://invoice?slug=`) parsed with [`InvoiceRef::parse`].
 //! 2. [`Payments::get_payment_form`]: a [`PaymentForm`], sanitized as TDLib does.
 //! 3. [`OrderInfo::autofill`] and [`Payments::validate_requested_info`] when the invoice asks
 //!    for a name, phone, e-mail or address; the shipping options come back with the order.
 //! 4. [`Payments::checkout`] / [`Payments::checkout_stars`]: a builder that checks everything it
-//!    can (order, shipping, tip, spend guard, `save`, tmp password) before sending.
+//!    can (order, shipping option, tip, [spend guard](Checkout#the-spend-guard), saving the card,
+//!    tmp password) before sending. Star gifts ([`PaymentForm::StarGift`]) have no checkout: tgpay
+//!    reads their forms but does not pay them.
 //! 5. An [`Outcome`]: paid, with a [`ReceiptRef`] for [`Payments::get_payment_receipt`]; or a
 //!    3-D Secure page to open, then [`Payments::wait_for_verification`].
 //!
@@ -35,9 +38,13 @@
 //! failed after it may have reached Telegram, the error is [`Error::Ambiguous`]: nothing is
 //! re-sent, and [`Payments::reconcile`] finds out whether it was paid.
 //!
-//! Forward the app's updates to [`Payments::handle_update`]: that is how the merchant's reason
-//! for a pre-checkout rejection and the receipt after 3-D Secure arrive (polling is the
+//! Pass the app's updates to [`Payments::handle_update`] from its own loop, or spawn
+//! [`Payments::follow_updates`] (see [`payments`](payments#updates)): that is how the merchant's
+//! reason for a pre-checkout rejection and the receipt after 3-D Secure arrive (polling is the
 //! fallback for the latter).
+//!
+//! tgpay is built on grammers 0.11 and re-exports it ([`grammers_client`], with its `session`,
+//! `sender` and `tl`), so an app can use the same version without pinning it itself.
 //!
 //! # Example
 //!
@@ -48,8 +55,9 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use tgpay::credentials::StripeToken;
-//! use tgpay_sandbox::{Sandbox, Scenario, scenario::ALICE};
+//! use tgpay::payments::SaveInfo;
 //! use tgpay::{Credentials, InvoiceRef, OrderInfo, Outcome, PaymentForm, Payments};
+//! use tgpay_sandbox::{Sandbox, Scenario, scenario::ALICE};
 //!
 //! let sandbox = Sandbox::start(Scenario::default_world()).await?;
 //! let alice = sandbox.client(ALICE)?; // a logged-in grammers client (keep it alive)
@@ -60,12 +68,11 @@
 //!     unreachable!("the hoodie is sold for dollars");
 //! };
 //! let info = OrderInfo::autofill(&form.invoice.requested, form.saved_info.as_ref(), &OrderInfo::default());
-//! let order = payments.validate_requested_info(&form, &info.info, false).await?;
-//! let shipping = &order.shipping_options[0];
+//! let order = payments.validate_requested_info(&form, &info.info, SaveInfo::DontSave).await?;
 //! let outcome = payments
 //!     .checkout(&form)
 //!     .order(&order)
-//!     .shipping_option(shipping.id.clone())
+//!     .shipping_option(&order.shipping_options[0])
 //!     .tip(form.invoice.currency.amount(100))
 //!     .credentials(Credentials::Stripe(StripeToken::new("tok_sandbox_visa", "Visa *4242")))
 //!     .max_total(form.invoice.currency.amount(10_000))
@@ -91,11 +98,15 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+/// The grammers client tgpay is built on (with `grammers_client::session`,
+/// `grammers_client::sender` and `grammers_client::tl`): use it from here so that the app and
+/// tgpay share one version of grammers' types.
+pub use grammers_client;
+
 pub mod attempt;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod card;
-pub mod checkout;
 mod clock;
 pub mod country;
 pub mod credentials;
@@ -123,14 +134,13 @@ pub mod tokenize;
 pub use attempt::{
     AmbiguousPayment, Evidence, Outcome, Paid, PendingPayment, Reconciled, Verification,
 };
-pub use checkout::{Checkout, StarsCheckout};
 pub use credentials::Credentials;
 pub use currency::{Amount, Currency};
 pub use error::{Error, PaymentError, Recovery};
 pub use form::{CardForm, PaymentForm, StarsForm};
 pub use invoice::InvoiceRef;
 pub use order::{OrderInfo, ValidatedOrder};
-pub use payments::{Payments, PaymentsConfig};
+pub use payments::{Checkout, InvoiceMessage, Payments, PaymentsConfig, StarsCheckout};
 pub use receipt::{Receipt, ReceiptRef};
 
 /// README's code blocks, compiled (and run, where they are not `no_run`) as doc tests.

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use common::{flow, flow_with, http};
 use grammers_mtsender::{ConnectionParams, NoRetries};
-use tgpay::checkout::{AmbiguityCause, PaymentKind};
+use tgpay::attempt::{AmbiguityCause, PaymentKind};
 use tgpay::credentials::{ApplePay, SavedCard, StripeToken};
 use tgpay::error::OrderField;
 use tgpay::order::ShippingAddress;
+use tgpay::payments::{ClearSaved, SaveInfo};
 use tgpay::secret::SecretString;
 use tgpay::{
     Credentials, Error, InvoiceRef, OrderInfo, Outcome, PaymentError, PaymentForm, Payments,
@@ -94,7 +95,7 @@ async fn card_with_shipping_tip_and_autofilled_saved_info_in_three_calls() {
     assert_eq!(filled.info.name.as_deref(), Some("Alice Sandbox"));
     let order = alice
         .payments
-        .validate_requested_info(&form, &filled.info, true)
+        .validate_requested_info(&form, &filled.info, SaveInfo::Save)
         .await
         .unwrap();
     let express = order.shipping_option("express").unwrap();
@@ -105,7 +106,7 @@ async fn card_with_shipping_tip_and_autofilled_saved_info_in_three_calls() {
         .payments
         .checkout(&form)
         .order(&order)
-        .shipping_option("express")
+        .shipping_option(express)
         .tip(tip)
         .credentials(visa());
     assert_eq!(checkout.total().unwrap().to_string(), "$59.98");
@@ -157,7 +158,7 @@ async fn local_checks_refuse_before_any_request() {
     // Missing fields.
     let err = bob
         .payments
-        .validate_requested_info(&form, &OrderInfo::default(), false)
+        .validate_requested_info(&form, &OrderInfo::default(), SaveInfo::DontSave)
         .await
         .unwrap_err();
     assert!(
@@ -179,7 +180,7 @@ async fn local_checks_refuse_before_any_request() {
     };
     let err = bob
         .payments
-        .validate_requested_info(&form, &info, false)
+        .validate_requested_info(&form, &info, SaveInfo::DontSave)
         .await
         .unwrap_err();
     assert!(matches!(
@@ -200,7 +201,7 @@ async fn local_checks_refuse_before_any_request() {
     }
     let err = bob
         .payments
-        .validate_requested_info(&form, &japan, false)
+        .validate_requested_info(&form, &japan, SaveInfo::DontSave)
         .await
         .unwrap_err();
     assert!(matches!(
@@ -216,10 +217,20 @@ async fn local_checks_refuse_before_any_request() {
     }
     let order = bob
         .payments
-        .validate_requested_info(&form, &us, false)
+        .validate_requested_info(&form, &us, SaveInfo::DontSave)
         .await
         .unwrap();
     let usd = form.invoice.currency;
+    let standard = order.shipping_option("standard").unwrap();
+    // An option the order does not offer, and one of its options at another price.
+    let international = tgpay::order::ShippingOption {
+        id: "international".into(),
+        ..standard.clone()
+    };
+    let cheaper = tgpay::order::ShippingOption {
+        total: usd.amount(1),
+        ..standard.clone()
+    };
     type Case<'a> = (tgpay::Checkout<'a>, fn(&Error) -> bool);
     let cases: Vec<Case<'_>> = vec![
         (bob.payments.checkout(&form).credentials(visa()), |e| {
@@ -236,7 +247,7 @@ async fn local_checks_refuse_before_any_request() {
             bob.payments
                 .checkout(&form)
                 .order(&order)
-                .shipping_option("international")
+                .shipping_option(&international)
                 .credentials(visa()),
             |e| matches!(e, Error::ShippingOption { id: Some(_) }),
         ),
@@ -244,7 +255,15 @@ async fn local_checks_refuse_before_any_request() {
             bob.payments
                 .checkout(&form)
                 .order(&order)
-                .shipping_option("standard")
+                .shipping_option(&cheaper)
+                .credentials(visa()),
+            |e| matches!(e, Error::ShippingOption { id: Some(id) } if id == "standard"),
+        ),
+        (
+            bob.payments
+                .checkout(&form)
+                .order(&order)
+                .shipping_option(standard)
                 .credentials(visa())
                 .max_total(usd.amount(4000)),
             |e| matches!(e, Error::SpendGuard { total, .. } if total.minor == 4249 + 499),
@@ -253,7 +272,7 @@ async fn local_checks_refuse_before_any_request() {
             bob.payments
                 .checkout(&form)
                 .order(&order)
-                .shipping_option("standard")
+                .shipping_option(standard)
                 .tip(usd.amount(1001))
                 .credentials(visa()),
             |e| matches!(e, Error::Total(tgpay::form::TotalError::TipTooLarge { .. })),
@@ -262,9 +281,9 @@ async fn local_checks_refuse_before_any_request() {
             bob.payments
                 .checkout(&form)
                 .order(&order)
-                .shipping_option("standard")
+                .shipping_option(standard)
                 .credentials(visa())
-                .save_credentials(true),
+                .save_credentials(),
             |e| {
                 matches!(
                     e,
@@ -278,7 +297,7 @@ async fn local_checks_refuse_before_any_request() {
             bob.payments
                 .checkout(&form)
                 .order(&order)
-                .shipping_option("standard"),
+                .shipping_option(standard),
             |e| matches!(e, Error::CredentialsRequired),
         ),
     ];
@@ -331,7 +350,16 @@ async fn three_saved_card_purchases_cost_one_tmp_password() {
 
     // Once it is past its validity (less the reserve), a new one is fetched.
     sandbox.world().advance_clock(Duration::from_secs(15 * 60));
-    let tmp = alice.payments.tmp_password().unwrap();
+    assert!(
+        alice.payments.has_tmp_password(),
+        "still cached: this machine's clock did not move"
+    );
+    let tmp = alice.payments.get_tmp_password(&password).await.unwrap();
+    assert_eq!(
+        calls(&sandbox, ALICE, "account.getTmpPassword"),
+        1,
+        "from the cache"
+    );
     let form = card_form(&alice.payments, &slug("club")).await;
     let err = alice
         .payments
@@ -345,7 +373,7 @@ async fn three_saved_card_purchases_cost_one_tmp_password() {
         Error::Telegram(PaymentError::TmpPasswordInvalid)
     ));
     assert!(
-        alice.payments.tmp_password().is_none(),
+        !alice.payments.has_tmp_password(),
         "dropped on TMP_PASSWORD_INVALID"
     );
     assert!(format!("{tmp:?}").contains("REDACTED"));
@@ -893,8 +921,194 @@ async fn saved_info_and_stars_history_pages() {
             .all(|tx| tx.as_ref().unwrap().peer.user_id().is_some())
     );
 
-    alice.payments.clear_saved_info(true, true).await.unwrap();
+    alice
+        .payments
+        .clear_saved_info(ClearSaved::All)
+        .await
+        .unwrap();
     let saved = alice.payments.get_saved_info().await.unwrap();
     assert!(saved.info.is_none() && !saved.has_saved_credentials);
+    sandbox.shutdown().await;
+}
+
+/// Every RPC the sandbox handled, all methods together.
+fn all_requests(sandbox: &Sandbox) -> u64 {
+    sandbox.stats().requests.values().sum()
+}
+
+/// The RPCs a flow makes, counted by the sandbox (everything it handled, and per method).
+#[tokio::test]
+async fn each_flow_makes_only_its_own_rpcs() {
+    let sandbox = sandbox().await;
+    // No update follower: nothing but the flow talks to the server.
+    let client = sandbox.client(ALICE).unwrap();
+    let payments = client.payments();
+    payments.server_time().await.unwrap(); // the connection is up
+
+    // Card: form → validate → send.
+    let before = all_requests(&sandbox);
+    let form = card_form(&payments, &slug("hoodie")).await;
+    let filled = OrderInfo::autofill(
+        &form.invoice.requested,
+        form.saved_info.as_ref(),
+        &OrderInfo::default(),
+    );
+    let order = payments
+        .validate_requested_info(&form, &filled.info, SaveInfo::DontSave)
+        .await
+        .unwrap();
+    let outcome = payments
+        .checkout(&form)
+        .order(&order)
+        .shipping_option(&order.shipping_options[0])
+        .credentials(visa())
+        .send()
+        .await
+        .unwrap();
+    assert!(outcome.paid().is_some());
+    assert_eq!(all_requests(&sandbox) - before, 3, "card flow");
+
+    // Stars: form → send.
+    let before = all_requests(&sandbox);
+    let form = stars_form(&payments, &slug("sticker-pack")).await;
+    let outcome = payments.checkout_stars(&form).send().await.unwrap();
+    assert!(outcome.paid().is_some());
+    assert_eq!(all_requests(&sandbox) - before, 2, "Stars flow");
+
+    // A saved card with a cached tmp password: form → validate → send, no 2FA round trip.
+    let password = SecretString::new(ALICE_PASSWORD.to_owned());
+    payments.get_tmp_password(&password).await.unwrap();
+    let before = all_requests(&sandbox);
+    let tmp_before = calls(&sandbox, ALICE, "account.getTmpPassword");
+    payments.get_tmp_password(&password).await.unwrap();
+    let form = card_form(&payments, &slug("hoodie")).await;
+    let order = payments
+        .validate_requested_info(&form, &filled.info, SaveInfo::DontSave)
+        .await
+        .unwrap();
+    let card = form.saved_credentials[0].clone();
+    let outcome = payments
+        .checkout(&form)
+        .order(&order)
+        .shipping_option(&order.shipping_options[0])
+        .credentials(Credentials::Saved(card))
+        .send()
+        .await
+        .unwrap();
+    assert!(outcome.paid().is_some());
+    assert_eq!(
+        all_requests(&sandbox) - before,
+        3,
+        "saved card, cached tmp password"
+    );
+    assert_eq!(calls(&sandbox, ALICE, "account.getTmpPassword"), tmp_before);
+    assert_eq!(calls(&sandbox, ALICE, "payments.sendPaymentForm"), 2);
+    assert_eq!(calls(&sandbox, ALICE, "payments.sendStarsForm"), 1);
+    assert_eq!(sandbox.world().charges().len(), 3);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_invoice_message_read_through_grammers_is_paid_from_its_summary() {
+    let sandbox = sandbox().await;
+    let alice = flow(&sandbox, ALICE);
+    let client = alice.payments.client();
+    let bot = client
+        .resolve_username("SandboxStarsBot")
+        .await
+        .unwrap()
+        .expect("the bot");
+    let bot = bot.to_ref().await.unwrap().expect("its access hash");
+    let read = |client: tgpay::grammers_client::Client, bot| async move {
+        let mut found = Vec::new();
+        let mut messages = client.iter_messages(bot);
+        while let Some(message) = messages.next().await.unwrap() {
+            if let Some(invoice) = tgpay::InvoiceMessage::from_message(&message).await {
+                found.push(invoice);
+            } else {
+                assert!(!tgpay::receipt::is_invoice_message(&message.raw));
+            }
+        }
+        found
+    };
+    let invoices = read(client.clone(), bot).await;
+    let sticker = invoices
+        .iter()
+        .find(|i| i.start_param == "sticker-pack")
+        .expect("the sticker pack's invoice message");
+    assert_eq!(sticker.title, "Sticker Pack");
+    assert_eq!(sticker.total.to_string(), "50 ⭐");
+    assert_eq!(sticker.receipt_msg_id, None);
+    assert_eq!(
+        sticker.invoice,
+        message_ref(&sandbox, ALICE, "sticker-pack"),
+        "the same invoice the sandbox sent"
+    );
+
+    let form = stars_form(&alice.payments, &sticker.invoice).await;
+    let paid = alice
+        .payments
+        .checkout_stars(&form)
+        .send()
+        .await
+        .unwrap()
+        .paid()
+        .cloned()
+        .expect("paid");
+
+    // Read again, the message is a receipt, and the receipt id is the payment's.
+    let invoices = read(client.clone(), bot).await;
+    let sticker = invoices
+        .iter()
+        .find(|i| i.start_param == "sticker-pack")
+        .unwrap();
+    assert_eq!(sticker.receipt_msg_id, paid.receipt.receipt_msg_id);
+    let receipt = alice
+        .payments
+        .get_payment_receipt_at(bot, sticker.receipt_msg_id.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(receipt.total.to_string(), "50 ⭐");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_apps_own_update_loop_feeds_the_flow_through_handle_update() {
+    use tgpay::grammers_client::sender::UpdatesConfiguration;
+
+    let sandbox = sandbox().await;
+    let mut client = sandbox.client(ALICE).unwrap();
+    let payments = client.payments();
+    let mut updates = payments
+        .client()
+        .stream_updates(
+            client.updates.take().unwrap(),
+            UpdatesConfiguration::default(),
+        )
+        .await
+        .unwrap();
+    let forwarder = payments.clone();
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let app = tokio::spawn(async move {
+        while let Ok(update) = updates.next().await {
+            forwarder.handle_update(&update);
+            let _ = seen_tx.send(());
+        }
+    });
+
+    // The merchant's pre-checkout reason arrives as an update.
+    let form = card_form(&payments, &slug("sold-out")).await;
+    let err = payments
+        .checkout(&form)
+        .credentials(visa())
+        .send()
+        .await
+        .unwrap_err();
+    let Error::PrecheckoutRejected { reason, .. } = &err else {
+        panic!("PrecheckoutRejected expected, got {err:?}");
+    };
+    assert_eq!(reason.as_deref(), Some("Sorry, this item just sold out."));
+    assert!(seen.try_recv().is_ok(), "the app's loop saw the update");
+    app.abort();
     sandbox.shutdown().await;
 }

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 use tgpay::credentials::StripeToken;
 use tgpay::order::{OrderInfo, SavedInfo, ShippingOption, ValidatedOrder};
+use tgpay::payments::SaveInfo;
 use tgpay::stars::{StarsStatus, StarsTopupOption, StarsTransaction, TransactionFilter};
 use tgpay::{Credentials, InvoiceRef, Outcome, PaymentForm, Payments, Receipt};
 use tgpay_sandbox::scenario::{ALICE, ALICE_PASSWORD};
@@ -72,7 +73,7 @@ async fn card_forms_orders_and_receipts_serialize_and_round_trip() {
     assert!(info_json["info"]["shipping_address"]["country_iso2"].is_string());
 
     let order = payments
-        .validate_requested_info(&form, &info.info, false)
+        .validate_requested_info(&form, &info.info, SaveInfo::DontSave)
         .await
         .unwrap();
     let order_json = round_trip::<ValidatedOrder>(&order);
@@ -83,7 +84,7 @@ async fn card_forms_orders_and_receipts_serialize_and_round_trip() {
     let outcome = payments
         .checkout(&form)
         .order(&order)
-        .shipping_option(order.shipping_options[0].id.clone())
+        .shipping_option(&order.shipping_options[0])
         .credentials(Credentials::Stripe(StripeToken::new(
             "tok_sandbox_visa",
             "Visa *4242",

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tgpay::card::Card;
 use tgpay::credentials::SavedCard;
+use tgpay::payments::SaveInfo;
 use tgpay::secret::SecretString;
 use tgpay::stars::TransactionFilter;
 use tgpay::tokenize::StripeTokenizer;
@@ -255,7 +256,7 @@ async fn card_with_shipping(
         out::order_text(&filled.info)
     ));
     let order = p
-        .validate_requested_info(&form, &filled.info, false)
+        .validate_requested_info(&form, &filled.info, SaveInfo::DontSave)
         .await
         .map_err(|e| e.to_string())?;
     let express = order
@@ -280,7 +281,7 @@ async fn card_with_shipping(
     let checkout = p
         .checkout(&form)
         .order(&order)
-        .shipping_option("express")
+        .shipping_option(&express)
         .tip(tip)
         .credentials(credentials)
         .max_total(form.invoice.currency.amount(10_000));
@@ -325,7 +326,7 @@ async fn saved_card(tour: &Tour<'_>, sandbox: &Sandbox, alice: &User) -> Result<
             .first()
             .cloned()
             .ok_or("no saved card in the form")?;
-        let had_tmp = p.tmp_password().is_some();
+        let had_tmp = p.has_tmp_password();
         let tmp = p
             .get_tmp_password(&password)
             .await
@@ -466,15 +467,13 @@ async fn precheckout(tour: &Tour<'_>, _sandbox: &Sandbox, bob: &User) -> Result<
         }),
     };
     let order = p
-        .validate_requested_info(&form, &info, false)
+        .validate_requested_info(&form, &info, SaveInfo::DontSave)
         .await
         .map_err(|e| e.to_string())?;
     let option = order
         .shipping_options
         .first()
-        .ok_or("no shipping to France")?
-        .id
-        .clone();
+        .ok_or("no shipping to France")?;
     tour.say(format!(
         "Bob orders the {} to Paris. The shop offers shipping there, but its bot checks every \
          order just before the charge (pre-checkout).",

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use clap::Args;
 use serde_json::json;
-use tgpay::checkout::PaymentKind;
+use tgpay::attempt::PaymentKind;
 use tgpay::credentials::{SavedCard, StripeToken, WebCredentials};
 use tgpay::form::{CardForm, NativeProvider, StarsForm};
 use tgpay::order::{OrderInfo, ShippingAddress, ValidatedOrder};
+use tgpay::payments::{ClearSaved, SaveInfo};
 use tgpay::secret::SecretString;
 use tgpay::stars::TransactionFilter;
 use tgpay::tl;
@@ -342,7 +343,7 @@ async fn pay_stars(out: &Out, conn: &Connection, form: &StarsForm, args: &PayArg
         || json!({ "step": "form", "form": out::form_json(&PaymentForm::Stars(form.clone())) }),
     );
     if let Some(max) = max {
-        tgpay::checkout::check_spend_guard(form.price, Some(max))?;
+        conn.payments.checkout_stars(form).max_total(max).total()?;
     }
     if !confirm_total(out, form.price, None, args.yes)? {
         return Err(Failure::BadInput(
@@ -401,7 +402,15 @@ async fn pay_card(
         }
         let order = conn
             .payments
-            .validate_requested_info(form, &filled.info, args.save_info)
+            .validate_requested_info(
+                form,
+                &filled.info,
+                if args.save_info {
+                    SaveInfo::Save
+                } else {
+                    SaveInfo::DontSave
+                },
+            )
             .await?;
         out.emit(
             || format!("\nOrder info\n{}", out::order_text(&order.info)),
@@ -513,7 +522,13 @@ async fn pay_card(
         checkout = checkout.order(order);
     }
     if let Some(id) = &shipping {
-        checkout = checkout.shipping_option(id.clone());
+        let option = order
+            .as_ref()
+            .and_then(|o| o.shipping_option(id))
+            .ok_or_else(|| tgpay::Error::ShippingOption {
+                id: Some(id.clone()),
+            })?;
+        checkout = checkout.shipping_option(option);
     }
     if let Some(tip) = tip {
         checkout = checkout.tip(tip);
@@ -522,7 +537,7 @@ async fn pay_card(
         checkout = checkout.max_total(max);
     }
     if args.save_card {
-        checkout = checkout.save_credentials(true);
+        checkout = checkout.save_credentials();
     }
     let total = checkout.total()?;
     if !confirm_total(out, total, tip, args.yes)? {
@@ -793,7 +808,12 @@ pub async fn saved_info_clear(
     opts: &ConnectOpts,
 ) -> CmdResult {
     let conn = connect(opts).await?;
-    conn.payments.clear_saved_info(info, credentials).await?;
+    let what = match (info, credentials) {
+        (true, true) => ClearSaved::All,
+        (true, false) => ClearSaved::OrderInfo,
+        _ => ClearSaved::Credentials,
+    };
+    conn.payments.clear_saved_info(what).await?;
     out.emit(
         || {
             let what = match (info, credentials) {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{CdpError, SandboxOff};
-use crate::checkout::AmbiguousPayment;
+use crate::attempt::AmbiguousPayment;
 use crate::credentials::CredentialsError;
 
 /// What went wrong in the browser. Never contains card details or credentials.

@@ -92,7 +92,7 @@ pub use locate::{FALLBACK, PATH_NAMES};
 pub use page::Page;
 pub use pages::{PaymentPage, Submission, VerificationPage};
 
-use crate::checkout::{Paid, Verification};
+use crate::attempt::{Paid, Verification};
 use crate::credentials::WebCredentials;
 use crate::payments::Payments;
 use crate::text::Escaped;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::page::{Signal, Tab};
 use super::{ABANDON_GRACE, Bridge, BrowserError, Page};
-use crate::checkout::{AmbiguityCause, AmbiguousPayment, Paid, Verification};
+use crate::attempt::{AmbiguityCause, AmbiguousPayment, Paid, Verification};
 use crate::credentials::WebCredentials;
 use crate::payments::Payments;
 use crate::text::Escaped;

@@ -1,50 +1,15 @@
-//! Finding out what an attempt did: [`Payments::reconcile`] (one look at the ledger),
-//! [`Payments::reconcile_journal`] (every unresolved attempt of a journal), and
-//! [`Payments::wait_for_verification`] (a 3-D Secure wait that never loses the payment).
-//!
-//! # What reconcile can tell apart
-//!
-//! For an invoice message, the receipt is the one the message names (`receipt_msg_id`): an
-//! invoice message is paid once, and receipts of other invoice messages of the same bot and price
-//! are never taken for it. For an invoice link (or an invoice message that can no longer be
-//! read), a receipt counts for an attempt when it is a `messageActionPaymentSent` in the chat with
-//! the attempt's bot, is for the same total and currency, is for the same invoice (the same slug
-//! for link invoices; no slug for invoice messages), is dated no earlier than the attempt was sent
-//! (Telegram's clock, within [`PaymentsConfig::clock_tolerance`]), and is not already claimed by
-//! another attempt (in this process, or resolved in the journal). The Stars history, which names
-//! no invoice, is read only when the chat cannot be.
-//!
-//! Two unresolved attempts that pay the same invoice for the same total from the same account
-//! ([`PendingPayment::looks_like`]) leave receipts that cannot be told apart: as long as fewer
-//! such receipts than such attempts are found — or another such attempt still waits for its
-//! answer, which will name its own receipt — reconcile says
-//! [`UnsettledReason::Indistinguishable`] instead of guessing. A receipt goes to one attempt
-//! only: reconciles running at the same time (in clones of `Payments`, or over other
-//! connections of the same account) claim receipts one at a time, and one that finds its
-//! receipt claimed by another looks again. A receipt made by another device of
-//! the account for the same invoice and total, after this attempt was sent, cannot be told from
-//! this attempt's.
-//!
-//! "Not paid" needs evidence ([`Evidence`]): Telegram refused the attempt, or the attempt can no
-//! longer go through (its form expired, [`PaymentsConfig::form_lifetime`], or its 3-D Secure
-//! verification, [`PaymentsConfig::verification_lifetime`], plus
-//! [`PaymentsConfig::settle_margin`]), or the bank's check failed for its page. Before then the
-//! answer is [`Reconciled::Unsettled`].
-//!
-//! [`PaymentsConfig::clock_tolerance`]: super::PaymentsConfig::clock_tolerance
-//! [`PaymentsConfig::form_lifetime`]: super::PaymentsConfig::form_lifetime
-//! [`PaymentsConfig::verification_lifetime`]: super::PaymentsConfig::verification_lifetime
-//! [`PaymentsConfig::settle_margin`]: super::PaymentsConfig::settle_margin
+//! Finding out what an attempt did: [`Payments::reconcile`] (one look at the ledger, read by
+//! `ledger.rs`) and [`Payments::reconcile_journal`] (every unresolved attempt of a journal).
+//! [`Payments::wait_for_verification`] (`verify.rs`) reconciles until a 3-D Secure check ends.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use grammers_tl_types as tl;
 
-use super::{Event, Payments, messages_of, registry};
+use super::{Payments, registry};
 use crate::attempt::{
-    AmbiguityCause, AmbiguousPayment, AttemptId, Evidence, Paid, PaymentKind, PendingPayment,
-    Reconciled, Stage, UnsettledReason, Verification,
+    AttemptId, Evidence, Paid, PaymentKind, PendingPayment, Reconciled, Stage, UnsettledReason,
 };
 use crate::error::Error;
 use crate::invoice::InvoiceRef;
@@ -69,27 +34,77 @@ struct JournalView {
 /// How often one reconcile looks again after look-alikes claimed the receipts it found.
 const CLAIM_RETRIES: usize = 16;
 
-fn secs(d: Duration) -> i64 {
+pub(super) fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 impl Payments {
     /// Finds out whether an attempt charged, and records the answer (the attempt's receipt is
     /// claimed; the journal gets the outcome). Never sends anything that moves money; safe to
-    /// call any number of times. See the module docs for what it can tell apart.
+    /// call any number of times. See [what it can tell apart](#what-reconcile-can-tell-apart).
     ///
-    /// ```no_run
-    /// # async fn f(payments: tgpay::Payments, err: tgpay::Error) -> Result<(), tgpay::Error> {
-    /// use tgpay::Reconciled;
-    /// if let Some(payment) = err.payment() {
-    ///     match payments.reconcile(payment).await? {
-    ///         Reconciled::Paid(paid) => println!("paid: {:?}", paid.receipt),
-    ///         Reconciled::NotPaid { evidence } => println!("not charged: {evidence}"),
-    ///         Reconciled::Unsettled { reason, settles_at } => {
-    ///             println!("not known yet ({reason}); ask again at {settles_at:?}")
-    ///         }
+    ///  # What reconcile can tell apart
+    ///
+    ///  For an invoice message, the receipt is the one the message names (`receipt_msg_id`): an
+    /// invoice message is paid once, and receipts of other invoice messages of the same bot and
+    /// price  are never taken for it. For an invoice link (or an invoice message that can no longer
+    /// be  read), a receipt counts for an attempt when it is a `messageActionPaymentSent` in the
+    /// chat with  the attempt's bot, is for the same total and currency, is for the same invoice
+    /// (the same slug  for link invoices; no slug for invoice messages), is dated no earlier than
+    /// the attempt was sent  (Telegram's clock, within [`PaymentsConfig::clock_tolerance`]), and is
+    /// not already claimed by  another attempt (in this process, or resolved in the journal). The
+    /// Stars history, which names  no invoice, is read only when the chat cannot be.
+    ///
+    ///  Two unresolved attempts that pay the same invoice for the same total from the same account
+    /// ([`PendingPayment::looks_like`]) leave receipts that cannot be told apart: as long as fewer
+    /// such receipts than such attempts are found — or another such attempt still waits for its
+    /// answer, which will name its own receipt — reconcile says
+    /// [`UnsettledReason::Indistinguishable`] instead of guessing. A receipt goes to one attempt
+    /// only: reconciles running at the same time (in clones of `Payments`, or over other
+    /// connections of the same account) claim receipts one at a time, and one that finds its
+    /// receipt claimed by another looks again. A receipt made by another device of  the account for
+    /// the same invoice and total, after this attempt was sent, cannot be told from  this
+    /// attempt's.
+    ///
+    ///  "Not paid" needs evidence ([`Evidence`]): Telegram refused the attempt, or the attempt can
+    /// no  longer go through (its form expired, [`PaymentsConfig::form_lifetime`], or its 3-D
+    /// Secure  verification, [`PaymentsConfig::verification_lifetime`], plus
+    /// [`PaymentsConfig::settle_margin`]), or the bank's check failed for its page. Before then the
+    /// answer is [`Reconciled::Unsettled`].
+    ///
+    /// [`PaymentsConfig::clock_tolerance`]: crate::PaymentsConfig::clock_tolerance
+    /// [`PaymentsConfig::form_lifetime`]: crate::PaymentsConfig::form_lifetime
+    /// [`PaymentsConfig::verification_lifetime`]: crate::PaymentsConfig::verification_lifetime
+    /// [`PaymentsConfig::settle_margin`]: crate::PaymentsConfig::settle_margin
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = tgpay_sandbox::Sandbox::start(tgpay_sandbox::Scenario::default_world()).await?;
+    /// # let bob = sandbox.client(tgpay_sandbox::scenario::BOB)?;
+    /// # let payments = bob.payments();
+    /// # let tgpay::PaymentForm::Card(form) = payments.get_payment_form(&tgpay::InvoiceRef::parse("t.me/$ebook")?).await? else { unreachable!() };
+    /// use tgpay::credentials::StripeToken;
+    /// use tgpay::{Credentials, Outcome, Reconciled};
+    ///
+    /// let card = Credentials::Stripe(StripeToken::new("tok_sandbox_3ds", "Visa *3184"));
+    /// let Outcome::VerificationNeeded(verification) =
+    ///     payments.checkout(&form).credentials(card).send().await?
+    /// else {
+    ///     return Err("3-D Secure was expected".into());
+    /// };
+    /// // Later, perhaps in another process (a `PendingPayment` is serializable):
+    /// match payments.reconcile(&verification.payment).await? {
+    ///     Reconciled::Paid(paid) => println!("paid: {:?}", paid.receipt),
+    ///     Reconciled::NotPaid { evidence } => println!("not charged: {evidence}"),
+    ///     Reconciled::Unsettled { reason, settles_at } => {
+    ///         println!("not known yet ({reason}); ask again at {settles_at:?}")
     ///     }
     /// }
+    /// # assert!(!payments.reconcile(&verification.payment).await?.is_settled());
+    /// # sandbox.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn reconcile(&self, payment: &PendingPayment) -> Result<Reconciled, Error> {
@@ -130,6 +145,27 @@ impl Payments {
     /// Reconciles every unresolved attempt of the journal that belongs to this account (all of
     /// them when the session does not know its user), oldest first: each with its answer, or
     /// the error that stopped its check. Without a journal, nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let sandbox = tgpay_sandbox::Sandbox::start(tgpay_sandbox::Scenario::default_world()).await?;
+    /// # let bob = sandbox.client(tgpay_sandbox::scenario::BOB)?;
+    /// # let journal = std::sync::Arc::new(tgpay::journal::MemoryJournal::new());
+    /// # let payments = bob.payments().with_journal(journal);
+    /// # let tgpay::PaymentForm::Card(form) = payments.get_payment_form(&tgpay::InvoiceRef::parse("t.me/$ebook")?).await? else { unreachable!() };
+    /// # let card = tgpay::Credentials::Stripe(tgpay::credentials::StripeToken::new("tok_sandbox_3ds", "Visa *3184"));
+    /// # payments.checkout(&form).credentials(card).send().await?; // left waiting for 3-D Secure
+    /// // At start-up, before paying anything: what did the last run leave unresolved?
+    /// for (payment, answer) in payments.reconcile_journal().await? {
+    ///     println!("{payment}: {:?}", answer?);
+    /// }
+    /// # assert_eq!(payments.reconcile_journal().await?.len(), 1);
+    /// # sandbox.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub async fn reconcile_journal(
         &self,
     ) -> Result<Vec<(PendingPayment, Result<Reconciled, Error>)>, Error> {
@@ -445,220 +481,6 @@ impl Payments {
             total: payment.total,
             kind: payment.kind,
             attempt: payment.id,
-        }
-    }
-
-    /// The chat with the attempt's bot: by the access hash the form gave, the invoice message's
-    /// peer, or the bot's username.
-    async fn bot_peer(&self, payment: &PendingPayment) -> Option<tl::enums::InputPeer> {
-        if let Some(peer) = payment.bot.input_peer() {
-            return Some(peer);
-        }
-        if let InvoiceRef::Message {
-            peer: tl::enums::InputPeer::User(u),
-            ..
-        } = &payment.invoice
-            && u.user_id == payment.bot.id
-        {
-            return Some(tl::enums::InputPeer::User(u.clone()));
-        }
-        let username = payment.bot.username.as_deref()?;
-        let resolved = self
-            .invoke(&tl::functions::contacts::ResolveUsername {
-                username: username.to_owned(),
-                referer: None,
-            })
-            .await
-            .ok()?;
-        let tl::enums::contacts::ResolvedPeer::Peer(resolved) = resolved;
-        resolved.users.iter().find_map(|u| match u {
-            tl::enums::User::User(u) if u.id == payment.bot.id => u.access_hash.map(|hash| {
-                tl::types::InputPeerUser {
-                    user_id: u.id,
-                    access_hash: hash,
-                }
-                .into()
-            }),
-            _ => None,
-        })
-    }
-
-    /// The `messageActionPaymentSent`s in `chat` for this attempt's bot, total and invoice,
-    /// dated `since` or later, paging back until older messages (or the history limit); and
-    /// whether the history was read back far enough.
-    async fn chat_receipts(
-        &self,
-        chat: &tl::enums::InputPeer,
-        payment: &PendingPayment,
-        since: i64,
-    ) -> Result<(Vec<receipt::PaymentSent>, bool), Error> {
-        const PAGE: i32 = 100;
-        let limit = self.inner.config.history_limit;
-        let slug = payment.slug();
-        let mut found = Vec::new();
-        let mut offset_id = 0;
-        let mut read = 0usize;
-        loop {
-            let page = self
-                .invoke(&tl::functions::messages::GetHistory {
-                    peer: chat.clone(),
-                    offset_id,
-                    offset_date: 0,
-                    add_offset: 0,
-                    limit: PAGE,
-                    max_id: 0,
-                    min_id: 0,
-                    hash: 0,
-                })
-                .await?;
-            let messages = messages_of(&page);
-            if messages.is_empty() {
-                return Ok((found, true));
-            }
-            let mut oldest = i64::MAX;
-            let mut lowest_id = i32::MAX;
-            for message in messages {
-                let (id, date) = match message {
-                    tl::enums::Message::Message(m) => (m.id, m.date),
-                    tl::enums::Message::Service(m) => (m.id, m.date),
-                    tl::enums::Message::Empty(m) => (m.id, i32::MAX),
-                };
-                lowest_id = lowest_id.min(id);
-                oldest = oldest.min(i64::from(date));
-                if let Some(sent) = receipt::payment_sent(message)
-                    && sent.chat_id == payment.bot.id
-                    && sent.total == payment.total
-                    && i64::from(sent.date) >= since
-                    && sent.invoice_slug.as_deref() == slug
-                {
-                    found.push(sent);
-                }
-            }
-            read += messages.len();
-            if oldest < since || lowest_id <= 1 {
-                return Ok((found, true));
-            }
-            if read >= limit {
-                return Ok((found, false));
-            }
-            offset_id = lowest_id;
-        }
-    }
-
-    pub(super) async fn get_messages(
-        &self,
-        chat: &tl::enums::InputPeer,
-        msg_id: i32,
-    ) -> Result<Vec<tl::enums::Message>, Error> {
-        let ids = vec![tl::types::InputMessageId { id: msg_id }.into()];
-        let messages = match chat {
-            tl::enums::InputPeer::Channel(c) => {
-                self.invoke(&tl::functions::channels::GetMessages {
-                    channel: tl::types::InputChannel {
-                        channel_id: c.channel_id,
-                        access_hash: c.access_hash,
-                    }
-                    .into(),
-                    id: ids,
-                })
-                .await?
-            }
-            _ => {
-                self.invoke(&tl::functions::messages::GetMessages { id: ids })
-                    .await?
-            }
-        };
-        Ok(messages_of(&messages).to_vec())
-    }
-
-    async fn message_date(
-        &self,
-        chat: &tl::enums::InputPeer,
-        msg_id: i32,
-    ) -> Result<Option<i64>, Error> {
-        Ok(self
-            .get_messages(chat, msg_id)
-            .await?
-            .iter()
-            .find_map(|m| match m {
-                tl::enums::Message::Message(m) if m.id == msg_id => Some(i64::from(m.date)),
-                tl::enums::Message::Service(m) if m.id == msg_id => Some(i64::from(m.date)),
-                _ => None,
-            }))
-    }
-
-    /// Waits until a 3-D Secure verification ends: paid (its receipt found, driven by forwarded
-    /// updates and by reconciling every [`PaymentsConfig::poll_interval`]), failed (Telegram said
-    /// so for this very page: [`Error::VerificationFailed`]), or `timeout` passed
-    /// ([`Error::Ambiguous`] with the payment: wait again, or reconcile later). A transient
-    /// error while waiting never ends the wait; the verification can be waited on again.
-    ///
-    /// [`PaymentsConfig::poll_interval`]: super::PaymentsConfig::poll_interval
-    pub async fn wait_for_verification(
-        &self,
-        verification: &Verification,
-        timeout: Duration,
-    ) -> Result<Paid, Error> {
-        // A timeout too long for the clock (`Duration::MAX`) means "no timeout".
-        let deadline = super::deadline_after(timeout);
-        let payment = &verification.payment;
-        let start = std::time::Instant::now();
-        let mut seen = 0usize;
-        let mut next_poll = tokio::time::Instant::now();
-        loop {
-            let notified = self.inner.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let news = {
-                let state = self.state();
-                let relevant = state
-                    .events
-                    .iter()
-                    .filter(|(at, e)| {
-                        *at >= start
-                            && match e {
-                                Event::PaymentSent(sent) => sent.chat_id == payment.bot.id,
-                                Event::InvoicePaid => true,
-                                Event::Notification { .. } => true,
-                            }
-                    })
-                    .count();
-                let news = relevant > seen;
-                seen = relevant;
-                news
-            };
-            if news || tokio::time::Instant::now() >= next_poll {
-                next_poll = super::deadline_after(self.inner.config.poll_interval);
-                match self.reconcile(payment).await {
-                    Ok(Reconciled::Paid(paid)) => return Ok(paid),
-                    Ok(Reconciled::NotPaid { evidence }) => {
-                        let message = match evidence {
-                            Evidence::VerificationFailed { message } => message,
-                            other => other.to_string(),
-                        };
-                        return Err(Error::VerificationFailed {
-                            message,
-                            payment: Box::new(payment.clone()),
-                        });
-                    }
-                    Ok(Reconciled::Unsettled { .. }) => {}
-                    Err(error) => {
-                        tracing::debug!(%error, attempt = %payment.id, "reconcile failed while waiting; waiting on");
-                    }
-                }
-            }
-            tokio::select! {
-                _ = &mut notified => {}
-                _ = tokio::time::sleep_until(next_poll) => {}
-                _ = tokio::time::sleep_until(deadline) => {
-                    return Err(Error::Ambiguous(Box::new(AmbiguousPayment {
-                        payment: payment.clone(),
-                        cause: AmbiguityCause::VerificationPending {
-                            url: verification.url.clone(),
-                        },
-                    })));
-                }
-            }
         }
     }
 }

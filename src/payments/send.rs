@@ -1,30 +1,30 @@
 //! The one place money-moving requests are sent: each attempt is checked against unresolved
-//! ones, recorded (registry, journal) before it leaves, sent exactly once over the pool's raw
-//! path, and its answer classified ([`MoneyClass`]): paid, a 3-D Secure page, rejected before
-//! processing, a refusal checked against the ledger, or ambiguous.
+//! ones, recorded (registry, journal: `record.rs`) before it leaves, sent exactly once over the
+//! pool's raw path ([`Payments::send_once`], called from nowhere else), and its answer
+//! classified ([`MoneyClass`]): paid, a 3-D Secure page, rejected before processing, a refusal
+//! checked against the ledger (reconcile), or ambiguous; the outcome is recorded.
 
 use std::time::{Duration, Instant};
 
 use grammers_mtsender::InvocationError;
 use grammers_tl_types::{self as tl, Deserializable};
 
-use super::{Payments, registry};
+use super::Payments;
+use super::checkout::CheckedOrder;
 use crate::attempt::{
-    AmbiguityCause, AmbiguousPayment, AttemptId, BotRef, Evidence, MoneyMethod, Outcome, Paid,
-    PaymentKind, PendingPayment, Reconciled, Stage, UnsettledReason, Verification, unix_now,
+    AmbiguityCause, AmbiguousPayment, Evidence, MoneyMethod, Outcome, Paid, PaymentKind,
+    PendingPayment, Reconciled, Stage, UnsettledReason, Verification, unix_now,
 };
-use crate::checkout::CheckedOrder;
 use crate::credentials::Credentials;
 use crate::currency::{Amount, Currency};
 use crate::error::{Error, MoneyClass, PaymentError, Refusal};
-use crate::form::{CardForm, FormUser, PaymentForm, StarsForm};
-use crate::invoice::InvoiceRef;
-use crate::journal::{self, Entry, Resolution};
+use crate::form::{CardForm, PaymentForm, StarsForm};
+use crate::journal::Resolution;
 use crate::receipt;
 
 /// Why a single send got no usable answer.
 #[derive(Debug)]
-pub(crate) enum SendError {
+enum SendError {
     /// Telegram answered with an error.
     Rpc(PaymentError),
     /// The request may have left, but no answer came back (connection, decoding, session).
@@ -51,93 +51,6 @@ enum Settled {
 }
 
 impl Payments {
-    /// A new attempt's record, stage [`Stage::Sending`].
-    #[allow(clippy::too_many_arguments)]
-    async fn new_attempt(
-        &self,
-        method: MoneyMethod,
-        invoice: &InvoiceRef,
-        form_id: i64,
-        kind: PaymentKind,
-        total: Amount,
-        bot_id: i64,
-        bot: Option<&FormUser>,
-        fetched_at: Instant,
-    ) -> PendingPayment {
-        let now = unix_now();
-        let age = i64::try_from(fetched_at.elapsed().as_secs()).unwrap_or(i64::MAX);
-        let from_invoice = match invoice {
-            InvoiceRef::Message {
-                peer: tl::enums::InputPeer::User(u),
-                ..
-            } if u.user_id == bot_id => Some(u.access_hash),
-            _ => None,
-        };
-        PendingPayment {
-            id: AttemptId::random(),
-            account: self.account_id().await,
-            method,
-            invoice: invoice.clone(),
-            form_id,
-            kind,
-            total,
-            bot: BotRef {
-                id: bot_id,
-                access_hash: bot.and_then(|b| b.access_hash).or(from_invoice),
-                username: bot.and_then(|b| b.username.clone()),
-            },
-            form_fetched_at: now.saturating_sub(age),
-            sent_at: now,
-            clock_offset: self.clock_offset(),
-            stage: Stage::Sending,
-        }
-    }
-
-    /// Refuses to send while an attempt that could pay the same thing is unresolved, then
-    /// records the attempt as in flight and writes its intent to the journal.
-    async fn begin(&self, payment: &PendingPayment) -> Result<(), Error> {
-        let account = self.inner.account;
-        if let Some(other) = registry::conflicting(account, payment) {
-            return Err(Error::Unresolved {
-                payment: Box::new(other),
-            });
-        }
-        let local = registry::look_alikes(account, payment);
-        if let Some(other) = local.iter().find(|o| o.stage != Stage::Sending) {
-            return Err(Error::Unresolved {
-                payment: Box::new(other.clone()),
-            });
-        }
-        let journal = self.journal();
-        if let Some(journal) = &journal {
-            let entries = journal
-                .entries()
-                .map_err(|source| Error::Journal { source })?;
-            // This process's own attempts were checked above (the journal may lag behind).
-            let conflict = journal::unresolved(&entries).into_iter().find(|other| {
-                other.id != payment.id
-                    && other.account == payment.account
-                    && (other.form_id == payment.form_id || other.looks_like(payment))
-                    && !registry::knows(account, other.id)
-            });
-            if let Some(other) = conflict {
-                return Err(Error::Unresolved {
-                    payment: Box::new(other),
-                });
-            }
-        }
-        registry::start(account, payment);
-        if let Some(journal) = journal
-            && let Err(source) = journal.record(&Entry::Intent {
-                payment: payment.clone(),
-            })
-        {
-            registry::resolve(account, payment.id, None);
-            return Err(Error::Journal { source });
-        }
-        Ok(())
-    }
-
     /// The home DC, where payments are sent; asked before anything is recorded, so that a
     /// session without one stops the payment unsent.
     fn home_dc(&self) -> Result<i32, Error> {
@@ -150,7 +63,7 @@ impl Payments {
 
     /// Sends `request` once to DC `dc`, over the pool's raw path (no retry policy applies),
     /// waiting at most [`PaymentsConfig::send_timeout`](super::PaymentsConfig::send_timeout).
-    pub(crate) async fn send_once<R: tl::RemoteCall + tl::Identifiable>(
+    async fn send_once<R: tl::RemoteCall + tl::Identifiable>(
         &self,
         dc: i32,
         request: &R,
@@ -169,56 +82,6 @@ impl Payments {
                 .map_err(|e| SendError::Transport(InvocationError::from(e))),
             Ok(Err(InvocationError::Rpc(rpc))) => Err(SendError::Rpc(PaymentError::from(rpc))),
             Ok(Err(other)) => Err(SendError::Transport(other)),
-        }
-    }
-
-    /// Records a changed stage (registry and journal); `outstanding`: the request still awaits
-    /// its answer.
-    pub(crate) fn record_stage(&self, payment: &PendingPayment, outstanding: bool) {
-        registry::update(self.inner.account, payment, outstanding);
-        if let Some(journal) = self.journal()
-            && let Err(error) = journal.record(&Entry::Update {
-                payment: payment.clone(),
-            })
-        {
-            tracing::warn!(%error, attempt = %payment.id, "the journal did not take an update");
-        }
-    }
-
-    /// Records how an attempt ended (registry, claimed receipt, journal).
-    pub(crate) fn record_resolution(&self, payment: &PendingPayment, resolution: &Resolution) {
-        let receipt = match resolution {
-            Resolution::Paid(paid) => paid.receipt.msg_id().map(|id| (paid.receipt.bot_id, id)),
-            Resolution::NotPaid { .. } => None,
-        };
-        registry::resolve(self.inner.account, payment.id, receipt);
-        self.journal_resolution(payment, resolution);
-    }
-
-    /// Records a payment reconcile found, claiming its receipt for this attempt — unless another
-    /// attempt claimed that receipt since it was read: then nothing is recorded and `false`.
-    pub(crate) fn record_found_payment(&self, payment: &PendingPayment, paid: &Paid) -> bool {
-        match paid.receipt.msg_id() {
-            Some(id) => {
-                let receipt = (paid.receipt.bot_id, id);
-                if registry::resolve_paid(self.inner.account, payment.id, receipt).is_err() {
-                    return false;
-                }
-            }
-            None => registry::resolve(self.inner.account, payment.id, None),
-        }
-        self.journal_resolution(payment, &Resolution::Paid(paid.clone()));
-        true
-    }
-
-    fn journal_resolution(&self, payment: &PendingPayment, resolution: &Resolution) {
-        if let Some(journal) = self.journal()
-            && let Err(error) = journal.record(&Entry::Resolved {
-                id: payment.id,
-                resolution: resolution.clone(),
-            })
-        {
-            tracing::warn!(%error, attempt = %payment.id, "the journal did not take an outcome");
         }
     }
 
@@ -354,7 +217,7 @@ impl Payments {
         }
     }
 
-    pub(crate) async fn send_card_payment(
+    pub(super) async fn send_card_payment(
         &self,
         form: &CardForm,
         checked: CheckedOrder,
@@ -362,7 +225,7 @@ impl Payments {
         save: bool,
     ) -> Result<Outcome, Error> {
         let tmp = match credentials {
-            Credentials::Saved(_) => self.tmp_password(),
+            Credentials::Saved(_) => self.cached_tmp_password(),
             _ => None,
         };
         let input = credentials.to_tl(save, tmp.as_ref())?;
@@ -407,7 +270,7 @@ impl Payments {
         }
     }
 
-    pub(crate) async fn send_stars_payment(&self, form: &StarsForm) -> Result<Outcome, Error> {
+    pub(super) async fn send_stars_payment(&self, form: &StarsForm) -> Result<Outcome, Error> {
         let price = form.price;
         if let Some(balance) = self.state().stars_balance
             && balance < price.minor
@@ -515,37 +378,6 @@ impl Payments {
             })),
         }
     }
-
-    /// The merchant's reason for a pre-checkout rejection: a pre-checkout service notification
-    /// that arrived after `since` while no other payment of the account was in flight, waited
-    /// for up to [`PaymentsConfig::precheckout_reason_wait`](super::PaymentsConfig).
-    async fn precheckout_reason(&self, since: Instant) -> Option<String> {
-        let deadline = super::deadline_after(self.inner.config.precheckout_reason_wait);
-        loop {
-            let notified = self.inner.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let found = self.state().events.iter().find_map(|(at, e)| match e {
-                super::Event::Notification {
-                    kind,
-                    message,
-                    in_flight,
-                } if *at >= since
-                    && *in_flight <= 1
-                    && kind.to_ascii_uppercase().contains("PRECHECKOUT") =>
-                {
-                    Some(message.clone())
-                }
-                _ => None,
-            });
-            if found.is_some() {
-                return found;
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return None;
-            }
-        }
-    }
 }
 
 /// The name Telegram sent (`FLOOD_WAIT_3`), or a description for failures without one.
@@ -571,7 +403,7 @@ fn unsettled_cause(reason: UnsettledReason, error: &PaymentError) -> AmbiguityCa
     }
 }
 
-pub(super) fn insufficient(balance: i64, price: Amount, payment: Option<PendingPayment>) -> Error {
+fn insufficient(balance: i64, price: Amount, payment: Option<PendingPayment>) -> Error {
     Error::InsufficientStars {
         balance: Currency::XTR.amount(balance),
         price,

@@ -1,0 +1,212 @@
+//! The cost of tgpay over the RPCs it makes, side by side against the sandbox over TCP:
+//! - the card flow (`payments.getPaymentForm` → `payments.validateRequestedInfo` →
+//!   `payments.sendPaymentForm`, with saved order info, a shipping option and a Stripe token)
+//!   through [`Payments`] and as three hand-written `invoke`s of the same requests;
+//! - the Stars flow (`payments.getPaymentForm` → `payments.sendStarsForm`) both ways.
+//!
+//! The hand-written sequence does only what the requests need: no sanitizing, no spend guard,
+//! no record of the attempt, no nesting check. Run with `cargo bench --bench flow`. Target:
+//! tgpay ≤ 1.05 × the hand-written sequence (README records the figures).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use grammers_tl_types as tl;
+use tgpay::credentials::StripeToken;
+use tgpay::payments::SaveInfo;
+use tgpay::{Credentials, InvoiceRef, OrderInfo, PaymentForm, Payments};
+use tgpay_sandbox::scenario::ALICE;
+use tgpay_sandbox::{Sandbox, SandboxClient, Scenario};
+use tokio::runtime::Runtime;
+
+const TOKEN: &str = "tok_sandbox_visa";
+
+/// A sandbox with Alice logged in, her pushed updates drained (nobody reads them in either
+/// variant), and Stars enough for every iteration.
+fn setup(rt: &Runtime) -> (Sandbox, SandboxClient) {
+    rt.block_on(async {
+        let sandbox = match Sandbox::start(Scenario::default_world()).await {
+            Ok(sandbox) => sandbox,
+            Err(err) => panic!("sandbox: {err}"),
+        };
+        let mut alice = match sandbox.client(ALICE) {
+            Ok(alice) => alice,
+            Err(err) => panic!("client: {err}"),
+        };
+        if let Some(mut updates) = alice.updates.take() {
+            tokio::spawn(async move { while updates.recv().await.is_some() {} });
+        }
+        sandbox.with_world(|w| w.top_up_stars(ALICE, 1_000_000_000));
+        (sandbox, alice)
+    })
+}
+
+async fn tgpay_card(payments: &Payments, invoice: &InvoiceRef) {
+    let Ok(PaymentForm::Card(form)) = payments.get_payment_form(invoice).await else {
+        panic!("the hoodie's card form");
+    };
+    let filled = OrderInfo::autofill(
+        &form.invoice.requested,
+        form.saved_info.as_ref(),
+        &OrderInfo::default(),
+    );
+    let order = match payments
+        .validate_requested_info(&form, &filled.info, SaveInfo::DontSave)
+        .await
+    {
+        Ok(order) => order,
+        Err(err) => panic!("validate: {err}"),
+    };
+    let outcome = payments
+        .checkout(&form)
+        .order(&order)
+        .shipping_option(&order.shipping_options[0])
+        .credentials(Credentials::Stripe(StripeToken::new(TOKEN, "Visa *4242")))
+        .send()
+        .await;
+    assert!(matches!(outcome, Ok(o) if o.paid().is_some()));
+}
+
+async fn raw_card(client: &grammers_client::Client) {
+    use tl::enums::payments as answers;
+    let invoice = tl::enums::InputInvoice::Slug(tl::types::InputInvoiceSlug {
+        slug: "hoodie".to_owned(),
+    });
+    let form = client
+        .invoke(&tl::functions::payments::GetPaymentForm {
+            invoice: invoice.clone(),
+            theme_params: None,
+        })
+        .await;
+    let Ok(answers::PaymentForm::Form(form)) = form else {
+        panic!("the hoodie's card form");
+    };
+    let Some(info) = form.saved_info else {
+        panic!("Alice's saved order info");
+    };
+    let validated = client
+        .invoke(&tl::functions::payments::ValidateRequestedInfo {
+            save: false,
+            invoice: invoice.clone(),
+            info,
+        })
+        .await;
+    let Ok(answers::ValidatedRequestedInfo::Info(validated)) = validated else {
+        panic!("validate");
+    };
+    let Some(tl::enums::ShippingOption::Option(shipping)) = validated
+        .shipping_options
+        .as_ref()
+        .and_then(|options| options.first())
+    else {
+        panic!("a shipping option");
+    };
+    let sent = client
+        .invoke(&tl::functions::payments::SendPaymentForm {
+            form_id: form.form_id,
+            invoice,
+            requested_info_id: validated.id.clone(),
+            shipping_option_id: Some(shipping.id.clone()),
+            credentials: tl::enums::InputPaymentCredentials::Credentials(
+                tl::types::InputPaymentCredentials {
+                    save: false,
+                    data: tl::enums::DataJson::Json(tl::types::DataJson {
+                        data: format!(r#"{{"type":"card","id":"{TOKEN}"}}"#),
+                    }),
+                },
+            ),
+            tip_amount: None,
+        })
+        .await;
+    assert!(matches!(sent, Ok(answers::PaymentResult::Result(_))));
+}
+
+async fn tgpay_stars(payments: &Payments, invoice: &InvoiceRef) {
+    let Ok(PaymentForm::Stars(form)) = payments.get_payment_form(invoice).await else {
+        panic!("the sticker pack's Stars form");
+    };
+    let outcome = payments.checkout_stars(&form).send().await;
+    assert!(matches!(outcome, Ok(o) if o.paid().is_some()));
+}
+
+async fn raw_stars(client: &grammers_client::Client) {
+    use tl::enums::payments as answers;
+    let invoice = tl::enums::InputInvoice::Slug(tl::types::InputInvoiceSlug {
+        slug: "sticker-pack".to_owned(),
+    });
+    let form = client
+        .invoke(&tl::functions::payments::GetPaymentForm {
+            invoice: invoice.clone(),
+            theme_params: None,
+        })
+        .await;
+    let Ok(answers::PaymentForm::Stars(form)) = form else {
+        panic!("the sticker pack's Stars form");
+    };
+    let sent = client
+        .invoke(&tl::functions::payments::SendStarsForm {
+            form_id: form.form_id,
+            invoice,
+        })
+        .await;
+    assert!(matches!(sent, Ok(answers::PaymentResult::Result(_))));
+}
+
+fn flows(c: &mut Criterion) {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => panic!("runtime: {err}"),
+    };
+    let hoodie = InvoiceRef::Slug("hoodie".to_owned());
+    let sticker = InvoiceRef::Slug("sticker-pack".to_owned());
+
+    let mut group = c.benchmark_group("card flow");
+    group.measurement_time(Duration::from_secs(10));
+    {
+        let (sandbox, alice) = setup(&rt);
+        let payments = alice.payments();
+        group.bench_function("tgpay", |b| {
+            b.iter(|| rt.block_on(tgpay_card(black_box(&payments), &hoodie)))
+        });
+        drop(alice);
+        rt.block_on(sandbox.shutdown());
+    }
+    {
+        let (sandbox, alice) = setup(&rt);
+        group.bench_function("raw invokes", |b| {
+            b.iter(|| rt.block_on(raw_card(black_box(&alice.client))))
+        });
+        drop(alice);
+        rt.block_on(sandbox.shutdown());
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("Stars flow");
+    group.measurement_time(Duration::from_secs(10));
+    {
+        let (sandbox, alice) = setup(&rt);
+        let payments = alice.payments();
+        group.bench_function("tgpay", |b| {
+            b.iter(|| rt.block_on(tgpay_stars(black_box(&payments), &sticker)))
+        });
+        drop(alice);
+        rt.block_on(sandbox.shutdown());
+    }
+    {
+        let (sandbox, alice) = setup(&rt);
+        group.bench_function("raw invokes", |b| {
+            b.iter(|| rt.block_on(raw_stars(black_box(&alice.client))))
+        });
+        drop(alice);
+        rt.block_on(sandbox.shutdown());
+    }
+    group.finish();
+}
+
+criterion_group!(benches, flows);
+criterion_main!(benches);
