@@ -29,9 +29,11 @@
 //! Desktop does not require one on submit. A blank field is one that is empty or only
 //! whitespace.
 
-use crate::currency::{Amount, Currency};
-use crate::error::{OrderField, PaymentError};
-use crate::form::{FormError, LabeledPrice, RequestedInfo};
+pub use crate::invoice::ShippingOption;
+
+use crate::currency::Currency;
+use crate::invoice::{FormError, RequestedInfo};
+use crate::rpc_error::{OrderField, PaymentError};
 use crate::tl;
 
 /// Telegram Desktop's limit on the street lines (`kMaxStreetSize`).
@@ -51,6 +53,7 @@ const MAX_PHONE_DIGITS: usize = 15;
 
 /// A shipping address (`postAddress`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ShippingAddress {
     /// The first street line.
     pub street_line1: String,
@@ -134,6 +137,7 @@ impl ShippingAddress {
 /// Order information (`paymentRequestedInfo`). Each field is present only if given; empty
 /// strings count as absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OrderInfo {
     /// The payer's name.
     pub name: Option<String>,
@@ -148,6 +152,7 @@ pub struct OrderInfo {
 /// The result of [`OrderInfo::autofill`]: the order information to send and the requested
 /// fields nobody has given yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Autofill {
     /// The requested fields that were given or saved.
     pub info: OrderInfo,
@@ -332,45 +337,9 @@ fn check_phone(phone: &str) -> Result<(), PaymentError> {
     }
 }
 
-/// A way to ship the order (`shippingOption`), priced in the invoice's currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShippingOption {
-    /// The option's id, sent back with the payment.
-    pub id: String,
-    /// Its name.
-    pub title: String,
-    /// Its price breakdown.
-    pub prices: Vec<LabeledPrice>,
-    /// The sum of [`ShippingOption::prices`].
-    pub total: Amount,
-}
-
-impl ShippingOption {
-    /// Reads a `shippingOption` in the invoice's `currency`: every price within
-    /// ±999 999 999 999 minor units and an exact total.
-    pub fn from_tl(
-        option: tl::enums::ShippingOption,
-        currency: Currency,
-    ) -> Result<Self, FormError> {
-        let tl::enums::ShippingOption::Option(option) = option;
-        let prices = option
-            .prices
-            .into_iter()
-            .map(|price| LabeledPrice::from_tl(price, currency))
-            .collect::<Result<Vec<_>, _>>()?;
-        let total = Amount::checked_sum(currency, prices.iter().map(|price| price.amount))
-            .map_err(|_| FormError::PricesOverflow { currency })?;
-        Ok(ShippingOption {
-            id: option.id,
-            title: option.title,
-            prices,
-            total,
-        })
-    }
-}
-
 /// Order information the server has accepted (`payments.validatedRequestedInfo`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ValidatedOrder {
     /// The id of the validated information, sent back with the payment
     /// (`requested_info_id`); `None` when nothing was requested.
@@ -415,6 +384,7 @@ impl ValidatedOrder {
 
 /// What `payments.getSavedInfo` returns: the saved order info and whether a card is saved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SavedInfo {
     /// The saved order info.
     pub info: Option<OrderInfo>,

@@ -9,11 +9,12 @@
 use grammers_tl_types as tl;
 
 use crate::currency::{Amount, Currency};
-use crate::form::{FormError, Invoice};
-use crate::order::{OrderInfo, ShippingOption};
+use crate::invoice::{FormError, Invoice, ShippingOption};
+use crate::order::OrderInfo;
 
 /// A `messageActionPaymentSent` seen in a chat: a payment the user made.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PaymentSent {
     /// The receipt message's id.
     pub msg_id: i32,
@@ -146,6 +147,7 @@ pub fn receipt_from_updates(
 /// A payment receipt (`payments.paymentReceipt` / `payments.paymentReceiptStars`), with amounts
 /// in the invoice's currency.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Receipt {
     /// Unix time of the payment.
     pub date: i32,

@@ -7,6 +7,7 @@ use crate::currency::{Amount, Currency};
 
 /// A Stars amount: whole Stars and nanostars (10⁻⁹), as `starsAmount` carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StarsAmount {
     /// Whole Stars.
     pub amount: i64,
@@ -51,10 +52,13 @@ impl std::fmt::Display for StarsAmount {
 
 /// Who a Stars transaction was with.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum StarsPeer {
-    /// A user or bot (by user id), or a chat.
-    Peer(tl::enums::Peer),
+    /// A user or bot (by user id), or a chat; serialized as `{"user": id}`, `{"chat": id}` or
+    /// `{"channel": id}`.
+    Peer(#[cfg_attr(feature = "serde", serde(with = "crate::tl_serde::peer"))] tl::enums::Peer),
     /// Bought in the App Store.
     AppStore,
     /// Bought in Google Play.
@@ -97,6 +101,7 @@ impl StarsPeer {
 
 /// One entry of the Stars history.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StarsTransaction {
     /// Transaction id.
     pub id: String,
@@ -141,6 +146,7 @@ impl StarsTransaction {
 
 /// The balance and the first page of history (`payments.starsStatus`).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StarsStatus {
     /// The balance.
     pub balance: StarsAmount,
@@ -169,6 +175,7 @@ impl StarsStatus {
 
 /// A way to buy Stars (`starsTopupOption`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StarsTopupOption {
     /// Stars bought.
     pub stars: Amount,
@@ -196,6 +203,7 @@ impl StarsTopupOption {
 
 /// Which transactions to list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TransactionFilter {
     /// Only incoming.
     pub inbound: bool,

@@ -49,3 +49,36 @@ pub(crate) mod hex_opt {
         }
     }
 }
+
+/// `#[serde(with = "crate::tl_serde::peer")]` for a `Peer`, written for people:
+/// `{"user": 42}`, `{"chat": 7}` or `{"channel": 9}`.
+#[cfg(feature = "serde")]
+pub(crate) mod peer {
+    use grammers_tl_types::{enums, types};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Written {
+        User(i64),
+        Chat(i64),
+        Channel(i64),
+    }
+
+    pub fn serialize<S: Serializer>(peer: &enums::Peer, s: S) -> Result<S::Ok, S::Error> {
+        match peer {
+            enums::Peer::User(p) => Written::User(p.user_id),
+            enums::Peer::Chat(p) => Written::Chat(p.chat_id),
+            enums::Peer::Channel(p) => Written::Channel(p.channel_id),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<enums::Peer, D::Error> {
+        Ok(match Written::deserialize(d)? {
+            Written::User(user_id) => types::PeerUser { user_id }.into(),
+            Written::Chat(chat_id) => types::PeerChat { chat_id }.into(),
+            Written::Channel(channel_id) => types::PeerChannel { channel_id }.into(),
+        })
+    }
+}

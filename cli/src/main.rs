@@ -206,8 +206,7 @@ impl From<tgpay::Error> for Failure {
             | E::CredentialsRequired
             | E::SaveNotAllowed { .. }
             | E::Total(_)
-            | E::Credentials(_)
-            | E::WrongFormKind { .. }) => Failure::BadInput(e.to_string()),
+            | E::Credentials(_)) => Failure::BadInput(e.to_string()),
             e => Failure::Refused(e),
         }
     }

@@ -528,13 +528,7 @@ impl Drop for WebBrowser {
 fn random_binding() -> String {
     let mut binding = [0u8; 8];
     rand::fill(&mut binding[..]);
-    format!(
-        "__tgpayBridge{}",
-        binding
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+    format!("__tgpayBridge{}", hex::encode(binding))
 }
 
 /// Whether a window can be shown: on X11 and Wayland systems, a display must be named.

@@ -24,8 +24,6 @@ pub use stripe::StripeToken;
 pub use wallet::{ApplePay, GooglePay};
 pub use web::WebCredentials;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::tl;
 
 /// What was wrong with payment credentials, found before anything was sent. Never contains
@@ -143,12 +141,7 @@ impl Credentials {
         save: bool,
         tmp_password: Option<&TmpPassword>,
     ) -> Result<tl::enums::InputPaymentCredentials, CredentialsError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| {
-                i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-            });
-        self.to_tl_at(save, tmp_password, now)
+        self.to_tl_at(save, tmp_password, crate::clock::unix_now())
     }
 
     /// [`Credentials::to_tl`] at the unix time `now`.

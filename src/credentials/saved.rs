@@ -8,6 +8,7 @@ use super::CredentialsError;
 /// A card saved on the server (`paymentSavedCredentialsCard`), from a form's
 /// [`saved_credentials`](crate::form::CardForm::saved_credentials).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SavedCard {
     /// The server's id of the card.
     pub id: String,

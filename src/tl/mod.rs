@@ -23,3 +23,4 @@ const _: () = assert!(
 );
 
 pub mod nesting;
+mod schema;

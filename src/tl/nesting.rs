@@ -6,7 +6,7 @@
 //! stack overflow aborts the whole process; no panic guard can catch it.
 //!
 //! [`check_function`] and [`check_answer`] walk serialized bytes with the schema of layer 230
-//! (every constructor and function of `tl/api.tl`, compiled into a table by `build.rs`), without
+//! (every constructor and function of `tl/api.tl`, read into a table on first use), without
 //! recursion and without allocating per value, and refuse anything nested deeper than
 //! [`MAX_DEPTH`] levels (each boxed object, bare object and vector counts as one). The walk
 //! follows the bytes exactly as grammers' deserializers read them, so a value it lets through
@@ -79,80 +79,19 @@ pub enum NestingError {
     },
 }
 
-/// How one parameter is read.
-#[derive(Debug, Clone, Copy)]
-enum P {
-    /// A `#` flags field, kept in the given slot.
-    Flags(u8),
-    /// Always present.
-    Always(Ty),
-    /// Present when bit `.1` of flags slot `.0` is set.
-    If(u8, u8, Ty),
-}
-
-/// A TL type as the walk reads it. Layer 230's `api.tl` happens to use neither `int128` nor bare
-/// types; the walk still knows them, so a schema update that brings them needs no new code.
-#[derive(Debug, Clone, Copy)]
-#[allow(dead_code)]
-enum Ty {
-    /// 4 bytes.
-    Int,
-    /// 8 bytes (`long`, `double`).
-    Long,
-    /// 16 bytes.
-    Int128,
-    /// 32 bytes.
-    Int256,
-    /// `string` / `bytes`: a length, the bytes, padding to 4.
-    Bytes,
-    /// `boolTrue` / `boolFalse`.
-    Bool,
-    /// A boxed object of the type with this index in `TYPE_NAMES`.
-    Boxed(u16),
-    /// A bare object: the fields of this constructor, without its id.
-    Bare(u32),
-    /// `Vector<T>`: the vector id, a count, the elements.
-    Vector(&'static Ty),
-    /// `vector<T>`: a count, the elements.
-    BareVector(&'static Ty),
-    /// `!X`: any boxed object or function call.
-    Any,
-    /// Something the table does not describe.
-    Unsupported,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    /// A constructor of the type with this index.
-    Constructor(u16),
-    /// A function returning this type.
-    Function(Ty),
-}
-
-#[derive(Debug)]
-struct Def {
-    id: u32,
-    #[allow(dead_code)]
-    name: &'static str,
-    kind: Kind,
-    params: &'static [P],
-}
-
-include!(concat!(env!("OUT_DIR"), "/tl_schema.rs"));
+use super::schema::{Def, Kind, P, SCHEMA, Ty};
 
 const VECTOR_ID: u32 = 0x1cb5_c415;
 const BOOL_TRUE: u32 = 0x9972_75b5;
 const BOOL_FALSE: u32 = 0xbc79_9737;
 
 fn def(id: u32) -> Option<&'static Def> {
-    DEFS.binary_search_by_key(&id, |d| d.id)
-        .ok()
-        .map(|i| &DEFS[i])
+    SCHEMA.def(id)
 }
 
 /// The TL name of a constructor or function of layer 230, e.g. `"payments.getPaymentForm"`.
 pub fn name_of(id: u32) -> Option<&'static str> {
-    def(id).map(|d| d.name)
+    def(id).map(|d| d.name.as_str())
 }
 
 /// One level of the walk.
@@ -163,7 +102,7 @@ enum Frame {
         flags: [u32; 4],
     },
     Vector {
-        element: &'static Ty,
+        element: Ty,
         left: u32,
     },
 }
@@ -201,7 +140,7 @@ impl Walk<'_> {
 
     fn fields(&mut self, def: &'static Def) -> Result<(), NestingError> {
         self.push(Frame::Fields {
-            params: def.params,
+            params: &def.params,
             next: 0,
             flags: [0; 4],
         })
@@ -257,9 +196,9 @@ impl Walk<'_> {
                 if id != VECTOR_ID {
                     return Err(NestingError::UnexpectedConstructor { id });
                 }
-                self.vector(element)
+                self.vector(SCHEMA.element(element))
             }
-            Ty::BareVector(element) => self.vector(element),
+            Ty::BareVector(element) => self.vector(SCHEMA.element(element)),
             Ty::Unsupported => Err(NestingError::Unknown {
                 what: "type",
                 id: 0,
@@ -267,7 +206,7 @@ impl Walk<'_> {
         }
     }
 
-    fn vector(&mut self, element: &'static Ty) -> Result<(), NestingError> {
+    fn vector(&mut self, element: Ty) -> Result<(), NestingError> {
         let count = self.u32()?;
         let left = self.bytes.len() - self.at;
         // Every element takes at least one byte on the wire in this schema; a larger count is
@@ -291,7 +230,7 @@ impl Walk<'_> {
                         None
                     } else {
                         *left -= 1;
-                        Some(**element)
+                        Some(*element)
                     }
                 }
                 Some(Frame::Fields {
@@ -387,14 +326,10 @@ pub fn check_answer(function_id: u32, bytes: &[u8]) -> Result<usize, NestingErro
 /// Checks a serialized boxed value of the type named `type_name` as the schema writes it
 /// (`"JSONValue"`, `"payments.PaymentForm"`, `"Updates"`…).
 pub fn check_boxed(type_name: &str, bytes: &[u8]) -> Result<usize, NestingError> {
-    let index = TYPE_NAMES
-        .iter()
-        .position(|name| *name == type_name)
-        .and_then(|i| u16::try_from(i).ok())
-        .ok_or(NestingError::Unknown {
-            what: "type",
-            id: 0,
-        })?;
+    let index = SCHEMA.type_index(type_name).ok_or(NestingError::Unknown {
+        what: "type",
+        id: 0,
+    })?;
     walk(bytes, Ty::Boxed(index), MAX_DEPTH)
 }
 
@@ -479,8 +414,7 @@ mod tests {
             name_of(tl::functions::payments::GetPaymentForm::CONSTRUCTOR_ID),
             Some("payments.getPaymentForm")
         );
-        assert!(DEFS.windows(2).all(|w| w[0].id < w[1].id));
-        assert!(DEFS.len() > 2000, "{}", DEFS.len());
+        assert!(SCHEMA.len() > 2000, "{}", SCHEMA.len());
     }
 
     #[test]

@@ -1,32 +1,4 @@
-//! [`InvoiceRef`]: which invoice the user wants to pay.
-//!
-//! An invoice is reached through a message that carries it (a bot's invoice message), through a
-//! slug from an invoice link, or through one of the other `InputInvoice` kinds.
-//! [`InvoiceRef::parse`] reads invoice links the way TDLib's `LinkManager` does:
-//!
-//! - `https://t.me/invoice/<slug>` and `https://t.me/$<slug>`, also on `telegram.me` and
-//!   `telegram.dog`, with `http://`, `https://` or no scheme (any case), an optional `www.`, the
-//!   ports 80 and 443 only, no user name. The host is case-insensitive, the path is not (`invoice`
-//!   must be lower case). Extra path segments, a trailing `/`, the query string and the fragment
-//!   are ignored, and leading `/s/` segments are skipped, as TDLib does;
-//! - `tg://invoice?slug=<slug>` and `tg:invoice?slug=<slug>` (`tg:` in any case); the first `slug`
-//!   argument counts, `+` in it is a space;
-//! - the path or argument is percent-decoded; the slug must then be non-empty UTF-8, which is all
-//!   TDLib asks of it (`is_valid_invoice_name`).
-//!
-//! Whitespace around the input is ignored. Anything else is an [`InvoiceRefError`] that quotes
-//! the input and lists these forms.
-//!
-//! ```
-//! use tgpay::invoice::InvoiceRef;
-//!
-//! let invoice = InvoiceRef::parse("https://t.me/invoice/ZyWyJbgH0lHhAQAAdhPkx7L8Ke4")?;
-//! assert_eq!(invoice, InvoiceRef::Slug("ZyWyJbgH0lHhAQAAdhPkx7L8Ke4".into()));
-//! assert_eq!(invoice.to_string(), "https://t.me/$ZyWyJbgH0lHhAQAAdhPkx7L8Ke4");
-//! let input_invoice = invoice.to_input_invoice(); // for payments.getPaymentForm
-//! # drop(input_invoice);
-//! # Ok::<(), tgpay::invoice::InvoiceRefError>(())
-//! ```
+//! [`InvoiceRef`]: reading and writing invoice links.
 
 use std::fmt;
 
