@@ -13,6 +13,6 @@ pub async fn form(out: &Out, invoice: &[String], opts: &ConnectOpts) -> CmdResul
     let conn = connect(opts).await?;
     let invoice = resolve_invoice(&conn, invoice).await?;
     let form = conn.payments.get_payment_form(&invoice).await?;
-    out.emit(|| out::form_text(&form), || out::form_json(&form));
+    out.emit(|| out::form_text(&form), || out::to_json(&form));
     Ok(())
 }

@@ -232,7 +232,7 @@ async fn pay_stars(out: &Out, conn: &Connection, form: &StarsForm, args: &PayArg
         .transpose()?;
     out.emit(
         || out::invoice_text(&form.title, &form.description, "", &form.invoice),
-        || json!({ "step": "form", "form": out::form_json(&PaymentForm::Stars(form.clone())) }),
+        || json!({ "step": "form", "form": out::to_json(&PaymentForm::Stars(form.clone())) }),
     );
     if let Some(max) = max {
         tgpay::checkout::check_spend_guard(form.price, Some(max))?;
@@ -265,7 +265,7 @@ fn confirm_total(
             let tip = tip.map(|t| format!(" (tip {t})")).unwrap_or_default();
             format!("\nTotal: {total}{tip}")
         },
-        || json!({ "step": "total", "total": out::amount_json(&total) }),
+        || json!({ "step": "total", "total": out::to_json(&total) }),
     );
     secrets::confirm(&format!("Pay {total}?"), assume_yes)
 }
@@ -322,9 +322,9 @@ pub async fn print_paid(out: &Out, conn: &Connection, paid: &Paid) -> CmdResult 
                 "step": "paid",
                 "ok": true,
                 "kind": match paid.kind { PaymentKind::Card => "card", PaymentKind::Stars => "stars" },
-                "total": out::amount_json(&paid.total),
+                "total": out::to_json(&paid.total),
                 "receipt_msg_id": paid.receipt.msg_id(),
-                "receipt": receipt.as_ref().map(out::receipt_json),
+                "receipt": receipt.as_ref().map(out::to_json),
             })
         },
     );

@@ -10,9 +10,6 @@ pub async fn receipt(out: &Out, peer: &str, msg_id: i32, opts: &ConnectOpts) -> 
     let conn = connect(opts).await?;
     let peer = resolve_peer(&conn, peer).await?;
     let receipt = conn.payments.get_payment_receipt_at(peer, msg_id).await?;
-    out.emit(
-        || out::receipt_text(&receipt),
-        || out::receipt_json(&receipt),
-    );
+    out.emit(|| out::receipt_text(&receipt), || out::to_json(&receipt));
     Ok(())
 }

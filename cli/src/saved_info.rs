@@ -57,7 +57,7 @@ async fn saved_info_show(out: &Out, opts: &ConnectOpts) -> CmdResult {
         },
         || {
             json!({
-                "info": saved.info.as_ref().map(out::order_json),
+                "info": saved.info.as_ref().map(out::to_json),
                 "has_saved_credentials": saved.has_saved_credentials,
             })
         },

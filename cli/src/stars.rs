@@ -61,7 +61,7 @@ async fn stars_topup(out: &Out, opts: &ConnectOpts) -> CmdResult {
                 .collect::<Vec<_>>()
                 .join("\n")
         },
-        || json!({ "options": options.iter().map(out::topup_json).collect::<Vec<_>>() }),
+        || json!({ "options": options.iter().map(out::to_json).collect::<Vec<_>>() }),
     );
     Ok(())
 }
@@ -92,7 +92,7 @@ async fn stars_history(out: &Out, limit: usize, opts: &ConnectOpts) -> CmdResult
                     .join("\n")
             }
         },
-        || json!({ "transactions": transactions.iter().map(out::transaction_json).collect::<Vec<_>>() }),
+        || json!({ "transactions": transactions.iter().map(out::to_json).collect::<Vec<_>>() }),
     );
     Ok(())
 }

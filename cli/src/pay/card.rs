@@ -37,7 +37,7 @@ pub(super) async fn pay_card(
     let shown = PaymentForm::Card(Box::new(form.clone()));
     out.emit(
         || out::form_text(&shown),
-        || json!({ "step": "form", "form": out::form_json(&shown) }),
+        || json!({ "step": "form", "form": out::to_json(&shown) }),
     );
 
     // Order info.
@@ -66,8 +66,8 @@ pub(super) async fn pay_card(
             || {
                 json!({
                     "step": "order",
-                    "info": out::order_json(&order.info),
-                    "shipping_options": order.shipping_options.iter().map(out::shipping_json).collect::<Vec<_>>(),
+                    "info": out::to_json(&order.info),
+                    "shipping_options": order.shipping_options.iter().map(out::to_json).collect::<Vec<_>>(),
                 })
             },
         );
