@@ -301,13 +301,13 @@ async fn card_with_shipping(
         ));
     }
     Ok(json!({
-        "form": out::form_json(&PaymentForm::Card(form.clone())),
-        "order_info": out::order_json(&filled.info),
-        "shipping_options": order.shipping_options.iter().map(out::shipping_json).collect::<Vec<_>>(),
-        "shipping": out::shipping_json(&express),
-        "tip": out::amount_json(&tip),
-        "total": out::amount_json(&total),
-        "receipt": out::receipt_json(&receipt),
+        "form": out::to_json(&PaymentForm::Card(form.clone())),
+        "order_info": out::to_json(&filled.info),
+        "shipping_options": order.shipping_options.iter().map(out::to_json).collect::<Vec<_>>(),
+        "shipping": out::to_json(&express),
+        "tip": out::to_json(&tip),
+        "total": out::to_json(&total),
+        "receipt": out::to_json(&receipt),
     }))
 }
 
@@ -353,7 +353,7 @@ async fn saved_card(tour: &Tour<'_>, sandbox: &Sandbox, alice: &User) -> Result<
                 .map_err(|e| e.to_string())?,
         )?;
         tour.say(format!("  ✓ Paid {}", paid.total));
-        totals.push(out::amount_json(&paid.total));
+        totals.push(out::to_json(&paid.total));
     }
     let tmp_calls = sandbox.world().call_count(ALICE, "account.getTmpPassword");
     tour.say(format!(
@@ -413,7 +413,7 @@ async fn three_d_secure(tour: &Tour<'_>, sandbox: &Sandbox, bob: &User) -> Resul
         paid.total, receipt.credentials_title
     ));
     Ok(
-        json!({ "verification_url": url, "total": out::amount_json(&paid.total), "receipt": out::receipt_json(&receipt) }),
+        json!({ "verification_url": url, "total": out::to_json(&paid.total), "receipt": out::to_json(&receipt) }),
     )
 }
 
@@ -556,10 +556,10 @@ async fn stars(tour: &Tour<'_>, _sandbox: &Sandbox, alice: &User) -> Result<Valu
     }
     Ok(json!({
         "balance_before": before.amount,
-        "price": out::amount_json(&form.price),
+        "price": out::to_json(&form.price),
         "balance_after": after.minor,
-        "receipt": out::receipt_json(&receipt),
-        "history": history.iter().map(out::transaction_json).collect::<Vec<_>>(),
+        "receipt": out::to_json(&receipt),
+        "history": history.iter().map(out::to_json).collect::<Vec<_>>(),
     }))
 }
 
@@ -680,8 +680,8 @@ async fn web_steps(
     ));
     Ok(json!({
         "payment_page": form.url,
-        "paid": out::amount_json(&paid.total),
+        "paid": out::to_json(&paid.total),
         "verification_url": url,
-        "verified": out::amount_json(&verified.total),
+        "verified": out::to_json(&verified.total),
     }))
 }

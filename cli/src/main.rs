@@ -4,14 +4,20 @@
 //! Exit codes: 0 ok, 1 payment refused or failed, 2 bad input, 3 ambiguous (a payment may have
 //! gone through: reconcile before paying again).
 
+mod args;
+mod card_token;
 mod connect;
 mod demo;
+mod form;
 mod interrupt;
 mod login;
 mod out;
 mod pay;
+mod receipt;
 mod reconcile;
+mod saved_info;
 mod secrets;
+mod stars;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -108,14 +114,14 @@ enum Command {
     /// Show or clear the saved order info and saved cards.
     SavedInfo {
         #[command(subcommand)]
-        action: SavedInfoAction,
+        action: saved_info::SavedInfoAction,
         #[command(flatten)]
         connect: ConnectOpts,
     },
     /// Telegram Stars: balance, top-up options, history.
     Stars {
         #[command(subcommand)]
-        action: StarsAction,
+        action: stars::StarsAction,
         #[command(flatten)]
         connect: ConnectOpts,
     },
@@ -134,35 +140,6 @@ enum Command {
         /// Use the provider's test environment (SmartGlocal).
         #[arg(long)]
         test: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum SavedInfoAction {
-    /// Show the saved order info.
-    Show,
-    /// Forget the saved order info and/or saved cards (both when neither flag is given).
-    Clear {
-        /// Only the order info.
-        #[arg(long)]
-        info: bool,
-        /// Only the saved cards.
-        #[arg(long)]
-        credentials: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum StarsAction {
-    /// The Stars balance.
-    Balance,
-    /// Ways to buy Stars.
-    TopupOptions,
-    /// The Stars transactions, newest first.
-    History {
-        /// At most this many.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
     },
 }
 
@@ -304,32 +281,22 @@ async fn run(command: Command, out: &Out) -> CmdResult {
             scenario,
         } => sandbox(listen, web_listen, scenario).await,
         Command::Login(args) => login::login(out, &args).await,
-        Command::Form { invoice, connect } => pay::form(out, &invoice, &connect).await,
+        Command::Form { invoice, connect } => form::form(out, &invoice, &connect).await,
         Command::Pay(args) => pay::pay(out, &args).await,
         Command::Reconcile(args) => reconcile::reconcile(out, &args).await,
         Command::Receipt {
             peer,
             msg_id,
             connect,
-        } => pay::receipt(out, &peer, msg_id, &connect).await,
-        Command::SavedInfo { action, connect } => match action {
-            SavedInfoAction::Show => pay::saved_info_show(out, &connect).await,
-            SavedInfoAction::Clear { info, credentials } => {
-                let both = !info && !credentials;
-                pay::saved_info_clear(out, info || both, credentials || both, &connect).await
-            }
-        },
-        Command::Stars { action, connect } => match action {
-            StarsAction::Balance => pay::stars_balance(out, &connect).await,
-            StarsAction::TopupOptions => pay::stars_topup(out, &connect).await,
-            StarsAction::History { limit } => pay::stars_history(out, limit, &connect).await,
-        },
+        } => receipt::receipt(out, &peer, msg_id, &connect).await,
+        Command::SavedInfo { action, connect } => saved_info::run(out, action, &connect).await,
+        Command::Stars { action, connect } => stars::run(out, action, &connect).await,
         Command::CardToken {
             provider,
             key,
             base_url,
             test,
-        } => pay::card_token(out, &provider, &key, base_url.as_deref(), test).await,
+        } => card_token::card_token(out, &provider, &key, base_url.as_deref(), test).await,
     }
 }
 

@@ -7,9 +7,9 @@
 use serde_json::{Value, json};
 use tgpay::form::{CardForm, Invoice, LabeledPrice, NativeProvider, StarsForm};
 use tgpay::order::{OrderInfo, ShippingOption};
-use tgpay::stars::{StarsTopupOption, StarsTransaction};
+use tgpay::stars::StarsTransaction;
 pub use tgpay::text::Escaped;
-use tgpay::{Amount, PaymentForm, Receipt};
+use tgpay::{PaymentForm, Receipt};
 
 /// Writes a line to stdout. A closed pipe (`tgpay … | head`) ends the program quietly instead
 /// of failing.
@@ -80,17 +80,16 @@ impl Out {
     }
 }
 
+/// A library value as JSON: its `serde` representation (tgpay's feature `serde`), the same one
+/// programs that store forms, receipts or Stars history write. Amounts are strings such as
+/// `"42.49 USD"` or `"50 XTR"`.
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
 /// Untrusted text (a bot's, a server's or a provider's) as it may be shown in a terminal.
 pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
     tgpay::text::sanitize(text)
-}
-
-pub fn amount_json(amount: &Amount) -> Value {
-    json!({
-        "currency": amount.currency.code(),
-        "amount": amount.minor,
-        "formatted": amount.to_string(),
-    })
 }
 
 fn prices_text(prices: &[LabeledPrice], width: usize) -> String {
@@ -160,23 +159,6 @@ pub fn invoice_text(title: &str, description: &str, seller: &str, invoice: &Invo
     text
 }
 
-pub fn invoice_json(invoice: &Invoice) -> Value {
-    json!({
-        "currency": invoice.currency.code(),
-        "prices": invoice.prices.iter().map(|p| json!({"label": p.label, "amount": amount_json(&p.amount)})).collect::<Vec<_>>(),
-        "subtotal": invoice.subtotal().ok().map(|a| amount_json(&a)),
-        "requested": requested_list(invoice),
-        "flexible": invoice.flexible,
-        "tips": invoice.tips.as_ref().map(|t| json!({
-            "max": amount_json(&t.max),
-            "suggested": t.suggested.iter().map(amount_json).collect::<Vec<_>>(),
-        })),
-        "recurring": invoice.recurring,
-        "terms_url": invoice.terms_url,
-        "test": invoice.test,
-    })
-}
-
 fn seller(form: &PaymentForm) -> String {
     let bot = match form {
         PaymentForm::Card(f) => f.bot.as_ref(),
@@ -243,45 +225,6 @@ fn stars_form_text(f: &StarsForm, seller: &str) -> String {
     invoice_text(&f.title, &f.description, seller, &f.invoice)
 }
 
-pub fn form_json(form: &PaymentForm) -> Value {
-    match form {
-        PaymentForm::Card(f) => json!({
-            "kind": "card",
-            "form_id": f.form_id,
-            "title": f.title,
-            "description": f.description,
-            "bot": f.bot.as_ref().map(|b| json!({"id": b.id, "name": b.name, "username": b.username})),
-            "invoice": invoice_json(&f.invoice),
-            "url": f.url,
-            "native_provider": match &f.native_provider {
-                Some(NativeProvider::Stripe { .. }) => Some("stripe".to_owned()),
-                Some(NativeProvider::SmartGlocal { .. }) => Some("smartglocal".to_owned()),
-                Some(NativeProvider::Other { name, .. }) => Some(name.clone()),
-                _ => None,
-            },
-            "saved_credentials": f.saved_credentials.iter().map(|c| json!({"id": c.id, "title": c.title})).collect::<Vec<_>>(),
-            "saved_info": f.saved_info.as_ref().map(order_json),
-            "can_save_credentials": f.can_save_credentials,
-            "password_missing": f.password_missing,
-        }),
-        PaymentForm::Stars(f) => json!({
-            "kind": "stars",
-            "form_id": f.form_id,
-            "title": f.title,
-            "description": f.description,
-            "bot": f.bot.as_ref().map(|b| json!({"id": b.id, "name": b.name, "username": b.username})),
-            "invoice": invoice_json(&f.invoice),
-            "price": amount_json(&f.price),
-        }),
-        PaymentForm::StarGift(f) => json!({
-            "kind": "star_gift",
-            "form_id": f.form_id,
-            "price": amount_json(&f.price),
-        }),
-        _ => json!({ "kind": "unknown" }),
-    }
-}
-
 pub fn order_text(info: &OrderInfo) -> String {
     let mut lines = Vec::new();
     if let Some(name) = &info.name {
@@ -308,22 +251,6 @@ pub fn order_text(info: &OrderInfo) -> String {
     lines.join("\n")
 }
 
-pub fn order_json(info: &OrderInfo) -> Value {
-    json!({
-        "name": info.name,
-        "phone": info.phone,
-        "email": info.email,
-        "shipping_address": info.shipping_address.as_ref().map(|a| json!({
-            "street_line1": a.street_line1,
-            "street_line2": a.street_line2,
-            "city": a.city,
-            "state": a.state,
-            "country_iso2": a.country_iso2,
-            "post_code": a.post_code,
-        })),
-    })
-}
-
 pub fn shipping_text(options: &[ShippingOption], chosen: Option<&str>) -> String {
     options
         .iter()
@@ -342,10 +269,6 @@ pub fn shipping_text(options: &[ShippingOption], chosen: Option<&str>) -> String
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-pub fn shipping_json(option: &ShippingOption) -> Value {
-    json!({ "id": option.id, "title": option.title, "total": amount_json(&option.total) })
 }
 
 pub fn receipt_text(r: &Receipt) -> String {
@@ -383,37 +306,6 @@ pub fn receipt_text(r: &Receipt) -> String {
     text
 }
 
-pub fn receipt_json(r: &Receipt) -> Value {
-    json!({
-        "date": r.date,
-        "bot_id": r.bot_id,
-        "title": r.title,
-        "description": r.description,
-        "invoice": invoice_json(&r.invoice),
-        "shipping": r.shipping.as_ref().map(shipping_json),
-        "tip": r.tip.as_ref().map(amount_json),
-        "total": amount_json(&r.total),
-        "credentials_title": r.credentials_title,
-        "transaction_id": r.transaction_id,
-        "info": r.info.as_ref().map(order_json),
-        "stars": r.is_stars(),
-    })
-}
-
-pub fn transaction_json(tx: &StarsTransaction) -> Value {
-    json!({
-        "id": tx.id,
-        "amount": tx.amount.amount,
-        "nanos": tx.amount.nanos,
-        "formatted": tx.amount.to_string(),
-        "date": tx.date,
-        "peer_user_id": tx.peer.user_id(),
-        "title": tx.title,
-        "msg_id": tx.msg_id,
-        "refund": tx.refund,
-    })
-}
-
 pub fn transaction_text(tx: &StarsTransaction) -> String {
     format!(
         "  {:>12}  {}{}",
@@ -421,8 +313,4 @@ pub fn transaction_text(tx: &StarsTransaction) -> String {
         Escaped(tx.title.as_deref().unwrap_or("(no title)")),
         if tx.refund { " (refund)" } else { "" }
     )
-}
-
-pub fn topup_json(option: &StarsTopupOption) -> Value {
-    json!({ "stars": option.stars.minor, "price": amount_json(&option.price) })
 }

@@ -20,11 +20,12 @@
 //! Other peers (bots, chats, channels) are cached in memory only, as the
 //! [`Session`] contract allows; the self user is always kept.
 //!
-//! Every write is atomic: the new content goes to a temporary file in the same directory,
-//! which is flushed to disk and renamed over the session file, so a crash leaves either the
-//! old file or the new one, never a mix. On Unix the file is created with mode `0600`: it holds
-//! auth keys, which are as good as the account's password. They never appear in `Debug`
-//! output, errors or logs, and the in-memory copies are zeroed when the session is dropped.
+//! Every write is atomic: the new content goes to a temporary file in the same directory
+//! ([`tempfile`], mode `0600` on Unix), which is flushed to disk and renamed over the session
+//! file, so a crash leaves either the old file or the new one, never a mix. The file holds auth
+//! keys, which are as good as the account's password: a file readable by other users is
+//! restricted to `0600` when opened. Keys never appear in `Debug` output, errors or logs; the
+//! session's own copies (its state, the file's bytes) are zeroed when dropped.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,6 +48,11 @@
 //!
 //! # File format
 //!
+//! JSON, with a format version. The DC addresses and the updates state use grammers-session's
+//! own serde representation (feature `serde`); the auth keys are hex, encoded and decoded in
+//! buffers that are zeroed when dropped (grammers' `serde_with` hex leaves unzeroed heap copies,
+//! so it is not used for them). Of the peers, only the logged-in user is kept:
+//!
 //! ```json
 //! {
 //!   "version": 1,
@@ -62,19 +68,15 @@
 //!
 //! `auth_key` is `null` for DCs without a key; `self_user` is `null` before login.
 
-use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use grammers_session::types::{
-    ChannelState, DcOption, PeerAuth, PeerId, PeerInfo, UpdateState, UpdatesState,
-};
+use grammers_session::types::{DcOption, PeerId, PeerInfo, UpdateState, UpdatesState};
 use grammers_session::{BoxFuture, Session, SessionData};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, Zeroizing};
 
 /// The version of the file format this module writes and reads.
@@ -82,10 +84,6 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// Length in bytes of an MTProto authorization key.
 const AUTH_KEY_LEN: usize = 256;
-
-// -------------------------------------------------------------------------------------------------
-// Errors
-// -------------------------------------------------------------------------------------------------
 
 /// What is wrong with a session file's content. Carries no part of the content itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,10 +187,6 @@ pub enum SessionError {
     },
 }
 
-// -------------------------------------------------------------------------------------------------
-// Starting points
-// -------------------------------------------------------------------------------------------------
-
 /// A fresh session on Telegram's production DCs (grammers' built-in DC list, home DC 2), with
 /// no auth key: the first connection runs the key exchange.
 pub fn production() -> SessionData {
@@ -239,428 +233,9 @@ pub fn test_dcs() -> SessionData {
     }
 }
 
-// -------------------------------------------------------------------------------------------------
-// In-memory state
-// -------------------------------------------------------------------------------------------------
+mod state;
 
-struct State {
-    home_dc: i32,
-    dc_options: BTreeMap<i32, DcOption>,
-    peers: HashMap<PeerId, PeerInfo>,
-    self_id: Option<PeerId>,
-    updates_state: UpdatesState,
-    /// Bumped on every change, written or not.
-    generation: u64,
-}
-
-impl Drop for State {
-    fn drop(&mut self) {
-        for dc in self.dc_options.values_mut() {
-            if let Some(key) = &mut dc.auth_key {
-                key.zeroize();
-            }
-        }
-    }
-}
-
-fn is_self(info: &PeerInfo) -> bool {
-    matches!(
-        info,
-        PeerInfo::User {
-            is_self: Some(true),
-            ..
-        }
-    )
-}
-
-impl State {
-    fn from_data(data: SessionData) -> Self {
-        let SessionData {
-            home_dc,
-            dc_options,
-            peer_infos,
-            updates_state,
-        } = data;
-        let mut state = Self {
-            home_dc,
-            dc_options: dc_options.into_iter().collect(),
-            peers: HashMap::new(),
-            self_id: None,
-            updates_state,
-            generation: 0,
-        };
-        for info in peer_infos.into_values() {
-            state.cache(info);
-        }
-        state
-    }
-
-    /// Caches a peer; returns whether what is persisted (the self user) changed.
-    fn cache(&mut self, info: PeerInfo) -> bool {
-        let before = self.self_record();
-        let id = info.id();
-        let merged = {
-            let entry = self.peers.entry(id).or_insert_with(|| info.clone());
-            entry.extend_info(&info);
-            entry.clone()
-        };
-        if is_self(&merged) {
-            if let Some(previous) = self.self_id.filter(|p| *p != id)
-                && let Some(PeerInfo::User { is_self, .. }) = self.peers.get_mut(&previous)
-            {
-                *is_self = Some(false);
-            }
-            self.self_id = Some(id);
-        } else if self.self_id == Some(id) {
-            self.self_id = None;
-        }
-        self.generation += 1;
-        before != self.self_record()
-    }
-
-    fn self_info(&self) -> Option<&PeerInfo> {
-        self.self_id.and_then(|id| self.peers.get(&id))
-    }
-
-    fn self_record(&self) -> Option<SelfRecord> {
-        match self.self_info()? {
-            PeerInfo::User { id, auth, bot, .. } => Some(SelfRecord {
-                id: *id,
-                access_hash: auth.map(PeerAuth::hash),
-                bot: *bot,
-            }),
-            _ => None,
-        }
-    }
-
-    /// Applies an updates-state change; returns whether it replaced the whole state with a
-    /// different one (a checkpoint worth writing at once).
-    fn apply(&mut self, update: UpdateState) -> bool {
-        let s = &mut self.updates_state;
-        self.generation += 1;
-        match update {
-            UpdateState::All(all) => {
-                let changed = *s != all;
-                *s = all;
-                return changed;
-            }
-            UpdateState::Primary { pts, date, seq } => {
-                s.pts = pts;
-                s.date = date;
-                s.seq = seq;
-            }
-            UpdateState::Secondary { qts } => s.qts = qts,
-            UpdateState::Channel { id, pts } => {
-                s.channels.retain(|c| c.id != id);
-                s.channels.push(ChannelState { id, pts });
-            }
-        }
-        false
-    }
-
-    fn to_data(&self) -> SessionData {
-        SessionData {
-            home_dc: self.home_dc,
-            dc_options: self
-                .dc_options
-                .iter()
-                .map(|(id, dc)| (*id, dc.clone()))
-                .collect(),
-            peer_infos: self
-                .peers
-                .iter()
-                .map(|(id, info)| (*id, info.clone()))
-                .collect(),
-            updates_state: self.updates_state.clone(),
-        }
-    }
-
-    /// The file content, in a buffer that is zeroed when dropped.
-    fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let file = FileView {
-            version: FORMAT_VERSION,
-            home_dc: self.home_dc,
-            dc_options: self.dc_options.values().map(DcView).collect(),
-            self_user: self.self_record(),
-            updates_state: StateRecord::from(&self.updates_state),
-        };
-        let mut out = Zeroizing::new(Vec::with_capacity(
-            1024 + self.dc_options.len() * (2 * AUTH_KEY_LEN + 128),
-        ));
-        // Writing into a Vec cannot fail, and every field serializes.
-        if serde_json::to_writer_pretty(&mut *out, &file).is_err() {
-            out.clear();
-        }
-        out.push(b'\n');
-        out
-    }
-
-    fn decode(path: &Path, bytes: &[u8]) -> Result<Self, SessionError> {
-        let corrupt = |reason| SessionError::Corrupt {
-            path: path.to_owned(),
-            reason,
-        };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(corrupt(CorruptReason::Empty));
-        }
-        #[derive(Deserialize)]
-        struct VersionOnly {
-            version: u32,
-        }
-        let json_error = |e: serde_json::Error| {
-            let (line, column) = (e.line(), e.column());
-            corrupt(if e.is_data() {
-                CorruptReason::Data { line, column }
-            } else {
-                CorruptReason::Syntax { line, column }
-            })
-        };
-        let version: VersionOnly = serde_json::from_slice(bytes).map_err(json_error)?;
-        if version.version != FORMAT_VERSION {
-            return Err(SessionError::UnsupportedVersion {
-                path: path.to_owned(),
-                found: version.version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        let file: FileRecord = serde_json::from_slice(bytes).map_err(json_error)?;
-        let mut dc_options = BTreeMap::new();
-        for dc in file.dc_options {
-            let option = DcOption {
-                id: dc.id,
-                ipv4: dc.ipv4,
-                ipv6: dc.ipv6,
-                auth_key: dc.auth_key.as_ref().map(|k| *k.0),
-            };
-            if dc_options.insert(dc.id, option).is_some() {
-                return Err(corrupt(CorruptReason::DuplicateDc));
-            }
-        }
-        if !dc_options.contains_key(&file.home_dc) {
-            return Err(corrupt(CorruptReason::HomeDcMissing));
-        }
-        let mut state = Self {
-            home_dc: file.home_dc,
-            dc_options,
-            peers: HashMap::new(),
-            self_id: None,
-            updates_state: file.updates_state.into(),
-            generation: 0,
-        };
-        if let Some(me) = file.self_user {
-            if PeerId::user(me.id).is_none() {
-                return Err(corrupt(CorruptReason::SelfUserInvalid));
-            }
-            state.cache(PeerInfo::User {
-                id: me.id,
-                auth: me.access_hash.map(PeerAuth::from_hash),
-                bot: me.bot,
-                is_self: Some(true),
-            });
-            state.generation = 0;
-        }
-        Ok(state)
-    }
-}
-
-// -------------------------------------------------------------------------------------------------
-// File records
-// -------------------------------------------------------------------------------------------------
-
-#[derive(Serialize)]
-struct FileView<'a> {
-    version: u32,
-    home_dc: i32,
-    dc_options: Vec<DcView<'a>>,
-    self_user: Option<SelfRecord>,
-    updates_state: StateRecord,
-}
-
-struct DcView<'a>(&'a DcOption);
-
-impl Serialize for DcView<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Dc<'a> {
-            id: i32,
-            ipv4: &'a SocketAddrV4,
-            ipv6: &'a SocketAddrV6,
-            auth_key: Option<&'a str>,
-        }
-        let hex = self.0.auth_key.as_ref().map(|key| {
-            let mut hex = Zeroizing::new(String::with_capacity(2 * AUTH_KEY_LEN));
-            for byte in key {
-                const DIGITS: &[u8; 16] = b"0123456789abcdef";
-                hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
-                hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-            }
-            hex
-        });
-        Dc {
-            id: self.0.id,
-            ipv4: &self.0.ipv4,
-            ipv6: &self.0.ipv6,
-            auth_key: hex.as_ref().map(|h| h.as_str()),
-        }
-        .serialize(serializer)
-    }
-}
-
-#[derive(Deserialize)]
-struct FileRecord {
-    home_dc: i32,
-    dc_options: Vec<DcRecord>,
-    #[serde(default)]
-    self_user: Option<SelfRecord>,
-    #[serde(default)]
-    updates_state: StateRecord,
-}
-
-#[derive(Deserialize)]
-struct DcRecord {
-    id: i32,
-    ipv4: SocketAddrV4,
-    ipv6: SocketAddrV6,
-    #[serde(default)]
-    auth_key: Option<KeyBytes>,
-}
-
-/// An auth key read from the file; zeroed on drop.
-struct KeyBytes(Zeroizing<[u8; AUTH_KEY_LEN]>);
-
-impl<'de> Deserialize<'de> for KeyBytes {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let hex = Zeroizing::new(String::deserialize(deserializer)?);
-        let mut key = Zeroizing::new([0u8; AUTH_KEY_LEN]);
-        let invalid = || serde::de::Error::custom("auth_key must be 512 hex characters");
-        if hex.len() != 2 * AUTH_KEY_LEN {
-            return Err(invalid());
-        }
-        for (byte, pair) in key.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-            let digit = |c: u8| char::from(c).to_digit(16);
-            match (
-                pair.first().copied().and_then(digit),
-                pair.get(1).copied().and_then(digit),
-            ) {
-                (Some(hi), Some(lo)) => *byte = (hi * 16 + lo) as u8,
-                _ => return Err(invalid()),
-            }
-        }
-        Ok(Self(key))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct SelfRecord {
-    id: i64,
-    #[serde(default)]
-    access_hash: Option<i64>,
-    #[serde(default)]
-    bot: Option<bool>,
-}
-
-#[derive(Default, Serialize, Deserialize)]
-struct StateRecord {
-    pts: i32,
-    qts: i32,
-    date: i32,
-    seq: i32,
-    #[serde(default)]
-    channels: Vec<ChannelRecord>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ChannelRecord {
-    id: i64,
-    pts: i32,
-}
-
-impl From<&UpdatesState> for StateRecord {
-    fn from(s: &UpdatesState) -> Self {
-        Self {
-            pts: s.pts,
-            qts: s.qts,
-            date: s.date,
-            seq: s.seq,
-            channels: s
-                .channels
-                .iter()
-                .map(|c| ChannelRecord {
-                    id: c.id,
-                    pts: c.pts,
-                })
-                .collect(),
-        }
-    }
-}
-
-impl From<StateRecord> for UpdatesState {
-    fn from(s: StateRecord) -> Self {
-        Self {
-            pts: s.pts,
-            qts: s.qts,
-            date: s.date,
-            seq: s.seq,
-            channels: s
-                .channels
-                .into_iter()
-                .map(|c| ChannelState {
-                    id: c.id,
-                    pts: c.pts,
-                })
-                .collect(),
-        }
-    }
-}
-
-// -------------------------------------------------------------------------------------------------
-// Atomic writes
-// -------------------------------------------------------------------------------------------------
-
-/// Writes `bytes` to `path` through a temporary file in the same directory: write, flush to
-/// disk, rename over `path`, flush the directory. The temporary file is removed on failure.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let Some(name) = path.file_name() else {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the session path does not name a file",
-        ));
-    };
-    let tmp = dir.join(format!(
-        ".{}.{:016x}.tmp",
-        name.to_string_lossy(),
-        rand::random::<u64>()
-    ));
-    let written = (|| {
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    // Make the rename itself durable; not every platform can open a directory for this.
-    #[cfg(unix)]
-    if let Ok(dir) = fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
-
-// -------------------------------------------------------------------------------------------------
-// FileSession
-// -------------------------------------------------------------------------------------------------
+use state::{State, write_atomically};
 
 /// A grammers [`Session`] kept in memory and persisted to a JSON file; see the
 /// [module docs](self).
@@ -677,19 +252,19 @@ pub struct FileSession {
 impl fmt::Debug for FileSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.lock();
+        let mut keyed: Vec<i32> = state
+            .data
+            .dc_options
+            .values()
+            .filter(|dc| dc.auth_key.is_some())
+            .map(|dc| dc.id)
+            .collect();
+        keyed.sort_unstable();
         f.debug_struct("FileSession")
             .field("path", &self.path)
-            .field("home_dc", &state.home_dc)
-            .field(
-                "dcs_with_auth_key",
-                &state
-                    .dc_options
-                    .values()
-                    .filter(|dc| dc.auth_key.is_some())
-                    .map(|dc| dc.id)
-                    .collect::<Vec<_>>(),
-            )
-            .field("self_user", &state.self_record().map(|me| me.id))
+            .field("home_dc", &state.data.home_dc)
+            .field("dcs_with_auth_key", &keyed)
+            .field("self_user", &state.self_user_id())
             .finish_non_exhaustive()
     }
 }
@@ -711,13 +286,13 @@ impl FileSession {
         let bytes = match fs::read(&path) {
             Ok(bytes) => Zeroizing::new(bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok(Self::new(path, State::from_data(production()), 0));
+                return Ok(Self::new(path, State::from_data(production())));
             }
             Err(source) => return Err(SessionError::Read { path, source }),
         };
         let state = State::decode(&path, &bytes)?;
         restrict_permissions(&path);
-        Ok(Self::new(path, state, 0))
+        Ok(Self::new(path, state))
     }
 
     /// Starts a session file at `path` from `data` (for instance [`test_dcs`], or a
@@ -726,7 +301,7 @@ impl FileSession {
     pub fn create(path: impl AsRef<Path>, data: SessionData) -> Result<Self, SessionError> {
         let mut state = State::from_data(data);
         state.generation = 1;
-        let session = Self::new(path.as_ref().to_owned(), state, 0);
+        let session = Self::new(path.as_ref().to_owned(), state);
         if let Err(e) = session.persist() {
             // Nothing to retry when the session is dropped: the caller has the error.
             *session
@@ -738,11 +313,11 @@ impl FileSession {
         Ok(session)
     }
 
-    fn new(path: PathBuf, state: State, written: u64) -> Self {
+    fn new(path: PathBuf, state: State) -> Self {
         Self {
             path,
             state: Mutex::new(state),
-            written: Mutex::new(written),
+            written: Mutex::new(0),
         }
     }
 
@@ -758,7 +333,7 @@ impl FileSession {
 
     /// The logged-in user's id, if the session knows it.
     pub fn self_user_id(&self) -> Option<i64> {
-        self.lock().self_record().map(|me| me.id)
+        self.lock().self_user_id()
     }
 
     /// Writes every pending change (the updates state) to the file now.
@@ -768,6 +343,12 @@ impl FileSession {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the state with `change`, which says whether the file must be written at once.
+    fn change(&self, change: impl FnOnce(&mut State) -> bool) -> Result<(), SessionError> {
+        let write_now = change(&mut self.lock());
+        if write_now { self.persist() } else { Ok(()) }
     }
 
     /// Writes the current state unless the file already has it.
@@ -824,48 +405,45 @@ impl Session for FileSession {
     type Error = SessionError;
 
     fn home_dc_id(&self) -> Result<i32, SessionError> {
-        Ok(self.lock().home_dc)
+        Ok(self.lock().data.home_dc)
     }
 
     fn set_home_dc_id(&self, dc_id: i32) -> BoxFuture<'_, Result<(), SessionError>> {
         Box::pin(async move {
-            let changed = {
-                let mut state = self.lock();
-                let changed = state.home_dc != dc_id;
+            self.change(|state| {
+                let changed = state.data.home_dc != dc_id;
                 if changed {
-                    state.home_dc = dc_id;
+                    state.data.home_dc = dc_id;
                     state.generation += 1;
                 }
                 changed
-            };
-            if changed { self.persist() } else { Ok(()) }
+            })
         })
     }
 
     fn dc_option(&self, dc_id: i32) -> Result<Option<DcOption>, SessionError> {
-        Ok(self.lock().dc_options.get(&dc_id).cloned())
+        Ok(self.lock().data.dc_options.get(&dc_id).cloned())
     }
 
     fn set_dc_option(&self, dc_option: &DcOption) -> BoxFuture<'_, Result<(), SessionError>> {
         let mut dc_option = dc_option.clone();
         Box::pin(async move {
-            let changed = {
-                let mut state = self.lock();
-                let changed = state.dc_options.get(&dc_option.id) != Some(&dc_option);
+            let result = self.change(|state| {
+                let changed = state.data.dc_options.get(&dc_option.id) != Some(&dc_option);
                 if changed {
-                    if let Some(mut old) = state.dc_options.insert(dc_option.id, dc_option.clone())
-                        && let Some(key) = &mut old.auth_key
+                    if let Some(mut old) = state
+                        .data
+                        .dc_options
+                        .insert(dc_option.id, dc_option.clone())
                     {
-                        key.zeroize();
+                        old.auth_key.zeroize();
                     }
                     state.generation += 1;
                 }
                 changed
-            };
-            if let Some(key) = &mut dc_option.auth_key {
-                key.zeroize();
-            }
-            if changed { self.persist() } else { Ok(()) }
+            });
+            dc_option.auth_key.zeroize();
+            result
         })
     }
 
@@ -875,89 +453,32 @@ impl Session for FileSession {
             Ok(if peer == PeerId::self_user() {
                 state.self_info().cloned()
             } else {
-                state.peers.get(&peer).cloned()
+                state.data.peer_infos.get(&peer).cloned()
             })
         })
     }
 
     fn cache_peer(&self, peer: PeerInfo) -> BoxFuture<'_, Result<(), SessionError>> {
-        Box::pin(async move {
-            let self_changed = self.lock().cache(peer);
-            if self_changed { self.persist() } else { Ok(()) }
-        })
+        Box::pin(async move { self.change(|state| state.cache(peer)) })
     }
 
     fn cache_peers(&self, peers: Vec<PeerInfo>) -> BoxFuture<'_, Result<(), SessionError>> {
         Box::pin(async move {
-            let self_changed = {
-                let mut state = self.lock();
-                let mut changed = false;
+            self.change(|state| {
+                let mut self_changed = false;
                 for peer in peers {
-                    changed |= state.cache(peer);
+                    self_changed |= state.cache(peer);
                 }
-                changed
-            };
-            if self_changed { self.persist() } else { Ok(()) }
+                self_changed
+            })
         })
     }
 
     fn updates_state(&self) -> BoxFuture<'_, Result<UpdatesState, SessionError>> {
-        Box::pin(async move { Ok(self.lock().updates_state.clone()) })
+        Box::pin(async move { Ok(self.lock().data.updates_state.clone()) })
     }
 
     fn set_update_state(&self, update: UpdateState) -> BoxFuture<'_, Result<(), SessionError>> {
-        Box::pin(async move {
-            let checkpoint = self.lock().apply(update);
-            if checkpoint { self.persist() } else { Ok(()) }
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn test_dcs_match_telegram_test_addresses() {
-        let data = test_dcs();
-        assert_eq!(data.home_dc, 2);
-        assert_eq!(data.dc_options.len(), 3);
-        let dc2 = &data.dc_options[&2];
-        assert_eq!(dc2.ipv4.to_string(), "149.154.167.40:443");
-        assert_eq!(dc2.ipv6.to_string(), "[2001:67c:4e8:f002::e]:443");
-        assert_eq!(data.dc_options[&1].ipv4.to_string(), "149.154.175.10:443");
-        assert_eq!(data.dc_options[&3].ipv4.to_string(), "149.154.175.117:443");
-        assert!(data.dc_options.values().all(|dc| dc.auth_key.is_none()));
-    }
-
-    #[test]
-    fn key_hex_round_trips_and_rejects_bad_digits() {
-        let mut key = [0u8; AUTH_KEY_LEN];
-        for (i, b) in key.iter_mut().enumerate() {
-            *b = i as u8;
-        }
-        let mut state = State::from_data(production());
-        if let Some(dc) = state.dc_options.get_mut(&2) {
-            dc.auth_key = Some(key);
-        }
-        let bytes = state.encode();
-        let text = std::str::from_utf8(&bytes).unwrap();
-        assert!(text.contains("000102030405"), "{text}");
-        let back = State::decode(Path::new("x"), &bytes).unwrap();
-        assert_eq!(back.dc_options[&2].auth_key, Some(key));
-
-        let bad = text.replacen("000102", "00zz02", 1);
-        let err = State::decode(Path::new("x"), bad.as_bytes()).err().unwrap();
-        assert!(
-            matches!(
-                err,
-                SessionError::Corrupt {
-                    reason: CorruptReason::Data { .. },
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        assert!(!err.to_string().contains("00zz02"), "{err}");
+        Box::pin(async move { self.change(|state| state.apply(update)) })
     }
 }
