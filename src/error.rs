@@ -15,6 +15,28 @@ pub use crate::rpc_error::{
 /// Each variant says what happened and what to do; none carries a secret. [`Error::Ambiguous`]
 /// is the one to treat with care: money may have moved, and only
 /// [`Payments::reconcile`](crate::Payments::reconcile) can tell.
+///
+/// # Telegram's errors, and where they arrive
+///
+/// An RPC error of a request that moves no money is [`Error::Telegram`]. An RPC error of a
+/// payment request (`payments.sendPaymentForm`, `payments.sendStarsForm`) is classified by its
+/// [`MoneyClass`] first, and a few are lifted into variants that carry what an app needs:
+///
+/// | Telegram's answer | arrives as |
+/// |---|---|
+/// | `BOT_PRECHECKOUT_FAILED`, `PRECHECKOUT_FAILED` (payment requests) | [`Error::PrecheckoutRejected`], with the merchant's reason when seen |
+/// | `BALANCE_TOO_LOW` (Stars) | [`Error::InsufficientStars`], with the balance and the shortfall |
+/// | `STARS_FORM_AMOUNT_MISMATCH`, or `FORM_EXPIRED` then a fresh Stars form at another price | [`Error::PriceChanged`], with the fresh form |
+/// | `PASSWORD_HASH_INVALID` (`account.getTmpPassword`) | [`Error::WrongPassword`], with the hint |
+/// | a 3-D Secure failure notification for this attempt's page | [`Error::VerificationFailed`] |
+/// | an error that proves the request was not processed ([`MoneyClass::Rejected`]: flood waits, invalid requests) | [`Error::Telegram`] |
+/// | any other refusal (`PAYMENT_FAILED`, `FORM_EXPIRED` of a card form, …), once tgpay checked the account's receipts for this attempt | [`Error::Refused`] (the [`PaymentError`] is [`Refusal::error`], the proof [`Refusal::evidence`]) |
+/// | a lost answer, a timeout, `-503` and other internal errors, `FORM_SUBMIT_DUPLICATE`, an unverifiable refusal | [`Error::Ambiguous`] |
+///
+/// [`Error::recovery`] says what to do in every case; a declined card is
+/// [`Recovery::OtherPaymentMethod`]. The `Display` text is meant for developers and logs: it
+/// names the RPC error and what to call. For the person paying, show
+/// [`Error::recovery`]'s text, or a message of the app's own keyed on the variant.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -243,9 +265,8 @@ impl Error {
                 .first()
                 .map_or(Recovery::None, |f| Recovery::OrderField(*f)),
             Error::ShippingOption { .. } => Recovery::OrderField(OrderField::ShippingOption),
-            Error::CredentialsRequired | Error::VerificationFailed { .. } => {
-                Recovery::OrderField(OrderField::Credentials)
-            }
+            Error::CredentialsRequired => Recovery::OrderField(OrderField::Credentials),
+            Error::VerificationFailed { .. } => Recovery::OtherPaymentMethod,
             _ => Recovery::None,
         }
     }

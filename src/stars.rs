@@ -6,6 +6,12 @@ use grammers_tl_types as tl;
 use crate::currency::{Amount, Currency};
 
 /// A Stars amount: whole Stars and nanostars (10⁻⁹), as `starsAmount` carries it.
+///
+/// Only balances and transactions carry nanostars (fractions of a Star come from revenue
+/// shares such as affiliate programs); prices and everything tgpay computes with are whole
+/// Stars, an [`Amount`] in [`Currency::XTR`]: [`cached_stars_balance`](crate::Payments::cached_stars_balance),
+/// [`Error::InsufficientStars`](crate::Error::InsufficientStars), form prices. [`StarsAmount::whole`]
+/// turns one into the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StarsAmount {

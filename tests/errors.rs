@@ -87,6 +87,7 @@ fn expected_recovery(token: &str, value: u32) -> Recovery {
         "contact_merchant" => Recovery::ContactMerchant,
         "update_client" => Recovery::UpdateClient,
         "none" => Recovery::None,
+        "other_payment_method" => Recovery::OtherPaymentMethod,
         other => {
             let field = other
                 .strip_prefix("fix_field:")

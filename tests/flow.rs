@@ -563,10 +563,7 @@ async fn a_declined_card_is_a_typed_error_and_charges_nothing() {
     };
     assert!(matches!(refusal.error, PaymentError::PaymentFailed));
     assert_eq!(err.payment().map(|p| p.form_id), Some(form.form_id));
-    assert_eq!(
-        err.recovery(),
-        Recovery::OrderField(OrderField::Credentials)
-    );
+    assert_eq!(err.recovery(), Recovery::OtherPaymentMethod);
     assert!(!err.is_ambiguous());
     assert!(err.is_not_charged());
     assert!(sandbox.world().charges().is_empty());

@@ -14,8 +14,12 @@ pub enum Recovery {
     TopUpStars,
     /// Ask for the 2FA password again and redo the SRP check (`account.getPassword` first).
     ReenterPassword,
-    /// Correct one field of the order (order info, shipping choice or payment credentials).
+    /// Correct one field of the order (order info, shipping choice, or missing payment
+    /// credentials).
     OrderField(OrderField),
+    /// The card (or wallet, or saved card) was declined or cannot be used: pay with another
+    /// card or payment method. Nothing was charged by the refused attempt.
+    OtherPaymentMethod,
     /// Wait this long, then send the same request again.
     Wait(Duration),
     /// Only the merchant (the bot or its payment provider) can fix this.
@@ -36,6 +40,7 @@ impl fmt::Display for Recovery {
             Self::TopUpStars => f.write_str("top up your Telegram Stars balance"),
             Self::ReenterPassword => f.write_str("re-enter your 2FA password"),
             Self::OrderField(field) => write!(f, "correct the {field}"),
+            Self::OtherPaymentMethod => f.write_str("pay with another card or payment method"),
             Self::Wait(duration) => {
                 write!(f, "wait {} seconds before trying again", duration.as_secs())
             }

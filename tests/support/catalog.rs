@@ -35,8 +35,9 @@ const METHODS: [&str; 12] = [
 ];
 
 /// `recovery` tokens and the `RecoveryRule` each one names (`fix_field:` is handled apart).
-const RECOVERIES: [(&str, &str); 7] = [
+const RECOVERIES: [(&str, &str); 8] = [
     ("refetch_form", "RefetchForm"),
+    ("other_payment_method", "OtherPaymentMethod"),
     ("top_up_stars", "TopUpStars"),
     ("reenter_password", "ReenterPassword"),
     ("wait", "WaitX"),
