@@ -170,59 +170,38 @@ fn flows(c: &mut Criterion) {
     // Both variants run against one sandbox, interleaved: every timed run of one variant is
     // preceded by an untimed run of the other, so both see the same server state (its ledger
     // and chats grow with every purchase) and the same machine load.
+    let interleaved = |iters: u64, other: &dyn Fn(), timed: &dyn Fn()| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            other();
+            let start = Instant::now();
+            timed();
+            total += start.elapsed();
+        }
+        total
+    };
+    let card_tgpay = || rt.block_on(tgpay_card(black_box(&payments), &hoodie));
+    let card_raw = || rt.block_on(raw_card(black_box(&alice.client)));
+    let stars_tgpay = || rt.block_on(tgpay_stars(black_box(&payments), &sticker));
+    let stars_raw = || rt.block_on(raw_stars(black_box(&alice.client)));
+
     let mut group = c.benchmark_group("card flow");
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("tgpay", |b| {
-        b.iter_custom(|iters| {
-            let mut timed = Duration::ZERO;
-            for _ in 0..iters {
-                rt.block_on(raw_card(&alice.client));
-                let start = Instant::now();
-                rt.block_on(tgpay_card(black_box(&payments), &hoodie));
-                timed += start.elapsed();
-            }
-            timed
-        })
+        b.iter_custom(|iters| interleaved(iters, &card_raw, &card_tgpay))
     });
     group.bench_function("raw invokes", |b| {
-        b.iter_custom(|iters| {
-            let mut timed = Duration::ZERO;
-            for _ in 0..iters {
-                rt.block_on(tgpay_card(&payments, &hoodie));
-                let start = Instant::now();
-                rt.block_on(raw_card(black_box(&alice.client)));
-                timed += start.elapsed();
-            }
-            timed
-        })
+        b.iter_custom(|iters| interleaved(iters, &card_tgpay, &card_raw))
     });
     group.finish();
 
     let mut group = c.benchmark_group("Stars flow");
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("tgpay", |b| {
-        b.iter_custom(|iters| {
-            let mut timed = Duration::ZERO;
-            for _ in 0..iters {
-                rt.block_on(raw_stars(&alice.client));
-                let start = Instant::now();
-                rt.block_on(tgpay_stars(black_box(&payments), &sticker));
-                timed += start.elapsed();
-            }
-            timed
-        })
+        b.iter_custom(|iters| interleaved(iters, &stars_raw, &stars_tgpay))
     });
     group.bench_function("raw invokes", |b| {
-        b.iter_custom(|iters| {
-            let mut timed = Duration::ZERO;
-            for _ in 0..iters {
-                rt.block_on(tgpay_stars(&payments, &sticker));
-                let start = Instant::now();
-                rt.block_on(raw_stars(black_box(&alice.client)));
-                timed += start.elapsed();
-            }
-            timed
-        })
+        b.iter_custom(|iters| interleaved(iters, &stars_tgpay, &stars_raw))
     });
     group.finish();
     drop(payments);

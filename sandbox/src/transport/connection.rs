@@ -26,23 +26,8 @@ use super::{KEEP_BUFFER, READ_CHUNK};
 #[cfg(feature = "fuzzing")]
 pub(crate) fn feed(shared: &Arc<Shared>, chunks: &[&[u8]]) -> Vec<u8> {
     let (push_tx, _push_rx) = mpsc::channel(1);
-    let mut conn = Connection {
-        shared: Arc::clone(shared),
-        meta: ConnMeta {
-            id: shared.next_connection.fetch_add(1, Ordering::Relaxed),
-            transport: TransportKind::Full,
-            obfuscated: false,
-            push_tx,
-            subscribed: HashSet::new(),
-            disconnect_at: None,
-            pending: 0,
-        },
-        framing: None,
-        obfuscation: None,
-        key: None,
-        buf: Vec::new(),
-        backlog: false,
-    };
+    let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
+    let mut conn = Connection::new(Arc::clone(shared), id, push_tx);
     let mut sent = Vec::new();
     let mut out = Vec::new();
     for chunk in chunks {
@@ -109,23 +94,7 @@ pub(super) async fn serve(
         return;
     }
     let (push_tx, mut push_rx) = mpsc::channel(shared.config.updates_queue_len.max(1));
-    let mut conn = Connection {
-        shared: Arc::clone(&shared),
-        meta: ConnMeta {
-            id,
-            transport: TransportKind::Full,
-            obfuscated: false,
-            push_tx,
-            subscribed: HashSet::new(),
-            disconnect_at: None,
-            pending: 0,
-        },
-        framing: None,
-        obfuscation: None,
-        key: None,
-        buf: Vec::new(),
-        backlog: false,
-    };
+    let mut conn = Connection::new(Arc::clone(&shared), id, push_tx);
     let config = &shared.config;
     let mut out = Vec::new();
     let mut idle_deadline = Instant::now() + config.idle_timeout;
@@ -291,6 +260,28 @@ impl Drop for OpenConnection {
 }
 
 impl Connection {
+    /// A connection that has received nothing yet: transport not detected (`Full` until it
+    /// is), no key, nothing pending.
+    fn new(shared: Arc<Shared>, id: u64, push_tx: mpsc::Sender<Push>) -> Self {
+        Connection {
+            shared,
+            meta: ConnMeta {
+                id,
+                transport: TransportKind::Full,
+                obfuscated: false,
+                push_tx,
+                subscribed: HashSet::new(),
+                disconnect_at: None,
+                pending: 0,
+            },
+            framing: None,
+            obfuscation: None,
+            key: None,
+            buf: Vec::new(),
+            backlog: false,
+        }
+    }
+
     /// Handles the bytes received from `buf[new..]` on: de-obfuscation, transport detection,
     /// framing, and every complete packet, until the connection has as many answers waiting
     /// as it may (then `backlog` is set and the rest waits in `buf`). Output (already framed,
