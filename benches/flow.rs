@@ -6,7 +6,10 @@
 //!
 //! The hand-written sequence does only what the requests need: no sanitizing, no spend guard,
 //! no record of the attempt, no nesting check. Run with `cargo bench --bench flow`. Target:
-//! tgpay ≤ 1.05 × the hand-written sequence (README records the figures).
+//! tgpay ≤ 1.05 × the hand-written sequence (README records the figures). Criterion times each
+//! variant; after it, the bench prints the ratio measured in pairs (both variants back to back,
+//! in random order), which drift in the machine's load between criterion's windows does not
+//! move.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -22,14 +25,27 @@ use tokio::runtime::Runtime;
 
 const TOKEN: &str = "tok_sandbox_visa";
 
-/// A sandbox with Alice logged in, her pushed updates drained (nobody reads them in either
+/// A runtime with one worker thread.
+fn runtime() -> Runtime {
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => panic!("runtime: {err}"),
+    }
+}
+
+/// A sandbox serving on `server` (as Telegram would, away from the client's threads), with
+/// Alice logged in on `client`, her pushed updates drained (nobody reads them in either
 /// variant), and Stars enough for every iteration.
-fn setup(rt: &Runtime) -> (Sandbox, SandboxClient) {
-    rt.block_on(async {
-        let sandbox = match Sandbox::start(Scenario::default_world()).await {
-            Ok(sandbox) => sandbox,
-            Err(err) => panic!("sandbox: {err}"),
-        };
+fn setup(server: &Runtime, client: &Runtime) -> (Sandbox, SandboxClient) {
+    let sandbox = match server.block_on(Sandbox::start(Scenario::default_world())) {
+        Ok(sandbox) => sandbox,
+        Err(err) => panic!("sandbox: {err}"),
+    };
+    client.block_on(async {
         let mut alice = match sandbox.client(ALICE) {
             Ok(alice) => alice,
             Err(err) => panic!("client: {err}"),
@@ -153,30 +169,64 @@ async fn raw_stars(client: &grammers_client::Client) {
     assert!(matches!(sent, Ok(answers::PaymentResult::Result(_))));
 }
 
-fn flows(c: &mut Criterion) {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(err) => panic!("runtime: {err}"),
+/// How many pairs the paired ratio runs.
+const PAIRS: usize = 6000;
+
+/// `a`'s time over `b`'s, over `pairs` pairs run back to back in random order: the ratio of
+/// the means and the ratio of the medians (which a rare stall of the machine or the sandbox
+/// does not move).
+fn paired_ratio(pairs: usize, a: &dyn Fn(), b: &dyn Fn()) -> (f64, f64) {
+    let time = |f: &dyn Fn()| {
+        let start = Instant::now();
+        f();
+        start.elapsed().as_secs_f64()
     };
+    let (mut ta, mut tb) = (Vec::with_capacity(pairs), Vec::with_capacity(pairs));
+    for _ in 0..pairs {
+        if rand::random::<bool>() {
+            ta.push(time(a));
+            tb.push(time(b));
+        } else {
+            tb.push(time(b));
+            ta.push(time(a));
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let means = mean(&ta) / mean(&tb);
+    (means, median(&mut ta) / median(&mut tb))
+}
+
+fn flows(c: &mut Criterion) {
+    // The sandbox stands in for Telegram: it serves from a runtime of its own, and the client
+    // (grammers' sender and the flow) runs on another, as they would in two processes.
+    let server = runtime();
+    let rt = runtime();
     let hoodie = InvoiceRef::Slug("hoodie".to_owned());
     let sticker = InvoiceRef::Slug("sticker-pack".to_owned());
-    let (sandbox, alice) = setup(&rt);
+    let (sandbox, alice) = setup(&server, &rt);
     let payments = alice.payments();
 
-    // Both variants run against one sandbox, interleaved: every timed run of one variant is
-    // preceded by an untimed run of the other, so both see the same server state (its ledger
-    // and chats grow with every purchase) and the same machine load.
+    // Both variants run against one sandbox, interleaved: every timed run of one variant goes
+    // with an untimed run of the other, before or after it at random, so both see the same
+    // server state (its ledger and chats grow with every purchase, and a growing table's
+    // occasional resize lands on either at random) and the same machine load.
     let interleaved = |iters: u64, other: &dyn Fn(), timed: &dyn Fn()| {
         let mut total = Duration::ZERO;
         for _ in 0..iters {
-            other();
+            let other_first = rand::random::<bool>();
+            if other_first {
+                other();
+            }
             let start = Instant::now();
             timed();
             total += start.elapsed();
+            if !other_first {
+                other();
+            }
         }
         total
     };
@@ -204,9 +254,28 @@ fn flows(c: &mut Criterion) {
         b.iter_custom(|iters| interleaved(iters, &stars_tgpay, &stars_raw))
     });
     group.finish();
+
+    // Criterion times each variant in its own ten seconds, and on a shared machine those
+    // windows differ in load. The ratio is measured in pairs as well: each pair runs both
+    // variants back to back, in random order, so both see the same moments.
+    if std::env::args().any(|arg| arg == "--bench") {
+        for (name, tgpay, raw) in [
+            (
+                "card flow",
+                &card_tgpay as &dyn Fn(),
+                &card_raw as &dyn Fn(),
+            ),
+            ("Stars flow", &stars_tgpay, &stars_raw),
+        ] {
+            let (means, medians) = paired_ratio(PAIRS, tgpay, raw);
+            println!(
+                "{name}: tgpay / raw invokes = {means:.3} (means), {medians:.3} (medians), over {PAIRS} pairs"
+            );
+        }
+    }
     drop(payments);
     drop(alice);
-    rt.block_on(sandbox.shutdown());
+    server.block_on(sandbox.shutdown());
 }
 
 criterion_group!(benches, flows);

@@ -4,7 +4,7 @@
 //! over every input a fuzz run ever found, in the normal test suite. The sandbox's and the
 //! command line's entry points are in `tgpay_sandbox::fuzzing` and `tgpay_cli::fuzzing`.
 
-use grammers_tl_types::{Deserializable, Identifiable};
+use grammers_tl_types::Identifiable;
 
 use crate::card::{Brand, Card, CardNumber, Cvc, Expiry, YearMonth};
 use crate::credentials::WebCredentials;
@@ -47,8 +47,17 @@ pub fn credentials(data: &[u8]) {
         let params = tl::types::DataJson {
             data: json.to_owned(),
         };
-        let provider = NativeProvider::from_tl(name.to_owned(), Some(params.into()), test);
+        let provider = NativeProvider::from_tl(name.to_owned(), Some(params.clone().into()), test);
         let _ = crate::tokenize::Tokenizer::from_provider(&provider);
+        // The fast Stripe path says only what the general one says.
+        if name == "stripe" {
+            let general =
+                NativeProvider::from_tl_general(name.to_owned(), Some(params.into()), test);
+            assert_eq!(
+                provider, general,
+                "the fast Stripe path disagrees on {json:?}"
+            );
+        }
     }
 }
 
@@ -100,11 +109,18 @@ pub fn amount(data: &[u8]) {
     }
 }
 
-/// Decodes `bytes` as the answer to `F` the way tgpay does: nesting checked first, then
-/// grammers' deserializer.
+/// Decodes `bytes` as the answer to `F` the way tgpay does (nesting checked first, unless the
+/// schema bounds it, then grammers' deserializer), and checks that bound against the walk.
 fn answer<F: tl::RemoteCall + Identifiable>(bytes: &[u8]) -> Option<F::Return> {
-    nesting::check_answer(F::CONSTRUCTOR_ID, bytes).ok()?;
-    F::Return::from_bytes(bytes).ok()
+    if let Some(bound) = nesting::answer_depth_bound(F::CONSTRUCTOR_ID)
+        && let Ok(depth) = nesting::answer_nesting(F::CONSTRUCTOR_ID, bytes)
+    {
+        assert!(
+            depth <= bound,
+            "an answer nests {depth} levels, over its bound {bound}"
+        );
+    }
+    nesting::decode_answer::<F>(bytes).ok()
 }
 
 /// A server's answer: the first byte picks the method, the rest is its answer; it is decoded

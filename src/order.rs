@@ -200,48 +200,70 @@ impl OrderInfo {
         saved: Option<&OrderInfo>,
         given: &OrderInfo,
     ) -> Autofill {
-        let mut missing = Vec::new();
-        let mut pick = |wanted: bool,
-                        field: OrderField,
-                        get: fn(&OrderInfo) -> &Option<String>|
-         -> Option<String> {
+        let sources: &[&OrderInfo] = match saved {
+            Some(saved) => &[given, saved],
+            None => &[given],
+        };
+        let pick = |wanted: bool, get: fn(&OrderInfo) -> &Option<String>| -> Option<String> {
             if !wanted {
                 return None;
             }
-            let value = [Some(given), saved]
-                .into_iter()
-                .flatten()
-                .find_map(|info| get(info).as_ref().filter(|text| !is_blank(text)).cloned());
-            if value.is_none() {
-                missing.push(field);
-            }
-            value
+            sources
+                .iter()
+                .find_map(|info| get(info).as_ref().filter(|text| !is_blank(text)).cloned())
         };
-        let name = pick(requested.name, OrderField::Name, |info| &info.name);
-        let phone = pick(requested.phone, OrderField::Phone, |info| &info.phone);
-        let email = pick(requested.email, OrderField::Email, |info| &info.email);
         let shipping_address = if requested.shipping_address {
-            let address = given
-                .shipping_address
-                .as_ref()
-                .or_else(|| saved.and_then(|saved| saved.shipping_address.as_ref()))
-                .cloned();
-            if address.is_none() {
-                missing.push(OrderField::ShippingAddress);
-            }
-            address
+            sources
+                .iter()
+                .find_map(|info| info.shipping_address.as_ref())
+                .cloned()
         } else {
             None
         };
         Autofill {
             info: OrderInfo {
-                name,
-                phone,
-                email,
+                name: pick(requested.name, |info| &info.name),
+                phone: pick(requested.phone, |info| &info.phone),
+                email: pick(requested.email, |info| &info.email),
                 shipping_address,
             },
-            missing,
+            missing: Self::missing_in(requested, sources),
         }
+    }
+
+    /// The requested fields that none of `sources` has (blank text counts as absent), in the
+    /// order name, phone, email, shipping address.
+    fn missing_in(requested: &RequestedInfo, sources: &[&OrderInfo]) -> Vec<OrderField> {
+        let text = |get: fn(&OrderInfo) -> &Option<String>| {
+            sources
+                .iter()
+                .any(|info| get(info).as_deref().is_some_and(|text| !is_blank(text)))
+        };
+        let address = sources.iter().any(|info| info.shipping_address.is_some());
+        [
+            (requested.name && !text(|info| &info.name), OrderField::Name),
+            (
+                requested.phone && !text(|info| &info.phone),
+                OrderField::Phone,
+            ),
+            (
+                requested.email && !text(|info| &info.email),
+                OrderField::Email,
+            ),
+            (
+                requested.shipping_address && !address,
+                OrderField::ShippingAddress,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(missing, field)| missing.then_some(field))
+        .collect()
+    }
+
+    /// The fields `requested` asks for that this order information lacks (blank text counts
+    /// as absent): what [`OrderInfo::autofill`] reports as missing with nothing saved.
+    pub fn missing(&self, requested: &RequestedInfo) -> Vec<OrderField> {
+        Self::missing_in(requested, &[self])
     }
 
     /// The local checks of the module docs for the fields in `requested`; fields that are not

@@ -148,6 +148,29 @@ fn autofill_lists_missing_fields_and_drops_unrequested_ones() {
     assert_eq!(nothing.info, OrderInfo::default());
 }
 
+#[test]
+fn missing_fields_of_one_order_are_what_autofill_reports_with_nothing_saved() {
+    let blank_name = OrderInfo {
+        name: Some("  ".to_owned()),
+        ..full_info()
+    };
+    let no_address = OrderInfo {
+        shipping_address: None,
+        ..full_info()
+    };
+    for info in [full_info(), OrderInfo::default(), blank_name, no_address] {
+        for requested in [ALL, RequestedInfo::default()] {
+            let fill = OrderInfo::autofill(&requested, None, &info);
+            assert_eq!(info.missing(&requested), fill.missing, "{info:?}");
+        }
+    }
+    let blank_name = OrderInfo {
+        name: Some("  ".to_owned()),
+        ..full_info()
+    };
+    assert_eq!(blank_name.missing(&ALL), [OrderField::Name]);
+}
+
 // --- local checks ---
 
 fn check_address(change: impl FnOnce(&mut ShippingAddress)) -> Result<(), PaymentError> {

@@ -57,6 +57,21 @@ impl NativeProvider {
     /// Reads a form's `native_provider` and `native_params`; `test` is the invoice's test
     /// flag, which picks the default SmartGlocal tokenizer.
     pub fn from_tl(name: String, params: Option<tl::enums::DataJson>, test: bool) -> Self {
+        if name == "stripe"
+            && let Some(tl::enums::DataJson::Json(json)) = &params
+            && let Some(stripe) = Self::stripe_fast(&json.data)
+        {
+            return stripe;
+        }
+        Self::from_tl_general(name, params, test)
+    }
+
+    /// [`NativeProvider::from_tl`] through a JSON tree, for every provider and every input.
+    pub(crate) fn from_tl_general(
+        name: String,
+        params: Option<tl::enums::DataJson>,
+        test: bool,
+    ) -> Self {
         let params = params
             .and_then(|params| {
                 let tl::enums::DataJson::Json(params) = params;
@@ -69,6 +84,34 @@ impl NativeProvider {
             _ => None,
         };
         parsed.unwrap_or(NativeProvider::Other { name, params })
+    }
+
+    /// The common case of [`NativeProvider::stripe`], read straight into its fields without
+    /// building a JSON tree; anything it does not accept (duplicate keys among them) goes the
+    /// general way, which gives the same answer for everything this one accepts.
+    pub(crate) fn stripe_fast(json: &str) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        struct Params<'a> {
+            #[serde(borrow)]
+            publishable_key: std::borrow::Cow<'a, str>,
+            need_country: bool,
+            need_zip: bool,
+            need_cardholder_name: bool,
+        }
+        // A struct also reads from a JSON array; the parameters are an object.
+        if !json.trim_start().starts_with('{') {
+            return None;
+        }
+        let params = serde_json::from_str::<Params<'_>>(json).ok()?;
+        if params.publishable_key.is_empty() {
+            return None;
+        }
+        Some(NativeProvider::Stripe {
+            publishable_key: params.publishable_key.into_owned(),
+            need_country: params.need_country,
+            need_zip: params.need_zip,
+            need_cardholder_name: params.need_cardholder_name,
+        })
     }
 
     /// TDLib `convert_payment_provider`: all four fields, with these types; Telegram Desktop
@@ -142,4 +185,52 @@ pub fn is_smartglocal_tokenizer(url: &str) -> bool {
                 .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
     };
     path == "cds/v1/tokenize/card" && subdomain.split('.').all(label_ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(json: &str) -> (Option<NativeProvider>, NativeProvider) {
+        let params = Some(tl::enums::DataJson::Json(tl::types::DataJson {
+            data: json.to_owned(),
+        }));
+        let general = NativeProvider::from_tl_general("stripe".to_owned(), params, false);
+        (NativeProvider::stripe_fast(json), general)
+    }
+
+    #[test]
+    fn the_fast_stripe_path_agrees_with_the_general_one() {
+        let key = r#""publishable_key":"pk_\u0041","need_country":true,"need_zip":false"#;
+        let accepted = [
+            format!(r#"{{{key},"need_cardholder_name":true}}"#),
+            format!(r#" {{"extra":[1,{{"a":null}}],{key},"need_cardholder_name":false}}"#),
+        ];
+        for json in &accepted {
+            let (fast, general) = both(json);
+            assert!(
+                matches!(&general, NativeProvider::Stripe { publishable_key, .. } if publishable_key == "pk_A")
+            );
+            assert_eq!(fast.as_ref(), Some(&general), "{json}");
+        }
+        let refused = [
+            // Duplicate keys: the tree keeps the last one; the fast path leaves it to the tree.
+            format!(r#"{{{key},"need_cardholder_name":true,"need_zip":true}}"#),
+            r#"["pk",true,true,true]"#.to_owned(),
+            r#"{"publishable_key":"","need_country":true,"need_zip":true,"need_cardholder_name":true}"#.to_owned(),
+            format!(r#"{{{key},"need_cardholder_name":null}}"#),
+            format!(r#"{{{key}}}"#),
+            format!(r#"{{{key},"need_cardholder_name":true}} trailing"#),
+        ];
+        for json in &refused {
+            let (fast, general) = both(json);
+            assert_eq!(fast, None, "{json}");
+            if json.contains(r#""need_zip":true}"#) {
+                assert!(matches!(
+                    general,
+                    NativeProvider::Stripe { need_zip: true, .. }
+                ));
+            }
+        }
+    }
 }

@@ -366,7 +366,7 @@ impl<'a> Checkout<'a> {
         let requested = &self.form.invoice.requested;
         let requested_info_id = if requested.any() {
             let order = self.order.ok_or(Error::OrderInfoRequired)?;
-            let missing = crate::order::OrderInfo::autofill(requested, None, &order.info).missing;
+            let missing = order.info.missing(requested);
             if !missing.is_empty() {
                 return Err(Error::OrderIncomplete { missing });
             }

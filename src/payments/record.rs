@@ -93,7 +93,7 @@ impl Payments {
                 });
             }
         }
-        registry::start(account, payment);
+        registry::start(account, payment, journal.is_some());
         if let Some(journal) = journal
             && let Err(source) = journal.record(&Entry::Intent {
                 payment: payment.clone(),

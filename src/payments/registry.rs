@@ -19,19 +19,37 @@ pub(crate) type AccountKey = u64;
 /// How many claimed receipts an account remembers (the oldest are forgotten first).
 const CLAIMED_LIMIT: usize = 65_536;
 
+/// An unresolved attempt of this process.
+struct Tracked {
+    payment: PendingPayment,
+    /// Its request is outstanding right now.
+    outstanding: bool,
+    /// It is (or may be) in a journal.
+    journaled: bool,
+}
+
 #[derive(Default)]
 struct Book {
-    /// Unresolved attempts, and whether their request is outstanding right now.
-    attempts: HashMap<AttemptId, (PendingPayment, bool)>,
+    attempts: HashMap<AttemptId, Tracked>,
     claimed: HashMap<(i64, i32), AttemptId>,
     claimed_order: VecDeque<(i64, i32)>,
-    /// Attempts this process started or resolved: for them this book, not a journal read a
-    /// moment ago, says whether they are unresolved.
+    /// Journaled attempts this process started or resolved: for them this book, not a journal
+    /// read a moment ago, says whether they are unresolved. An attempt no journal holds needs
+    /// no entry: no journal can speak for it.
     known: HashSet<AttemptId>,
     known_order: VecDeque<AttemptId>,
 }
 
 impl Book {
+    /// Forgets an unresolved attempt, remembering it as known if a journal may hold it (an
+    /// attempt this book did not track came from a journal).
+    fn settle(&mut self, id: AttemptId) {
+        let journaled = self.attempts.remove(&id).is_none_or(|t| t.journaled);
+        if journaled {
+            self.remember(id);
+        }
+    }
+
     fn remember(&mut self, id: AttemptId) {
         if self.known.insert(id) {
             self.known_order.push_back(id);
@@ -57,22 +75,33 @@ pub(crate) fn conflicting(account: AccountKey, payment: &PendingPayment) -> Opti
     let book = books.get(&account)?;
     book.attempts
         .values()
-        .find(|(other, _)| {
+        .map(|t| &t.payment)
+        .find(|other| {
             other.id != payment.id
                 && (other.form_id == payment.form_id
                     || (payment.invoice_msg_id().is_some()
                         && other.invoice_msg_id() == payment.invoice_msg_id()
                         && other.bot.id == payment.bot.id))
         })
-        .map(|(other, _)| other.clone())
+        .cloned()
 }
 
-/// Records an attempt as in flight (its request about to leave).
-pub(crate) fn start(account: AccountKey, payment: &PendingPayment) {
+/// Records an attempt as in flight (its request about to leave); `journaled`: its intent goes
+/// to a journal.
+pub(crate) fn start(account: AccountKey, payment: &PendingPayment, journaled: bool) {
     let mut books = books();
     let book = books.entry(account).or_default();
-    book.remember(payment.id);
-    book.attempts.insert(payment.id, (payment.clone(), true));
+    if journaled {
+        book.remember(payment.id);
+    }
+    book.attempts.insert(
+        payment.id,
+        Tracked {
+            payment: payment.clone(),
+            outstanding: true,
+            journaled,
+        },
+    );
 }
 
 /// Whether this process started or resolved the attempt (then the journal does not speak for
@@ -83,21 +112,32 @@ pub(crate) fn knows(account: AccountKey, id: AttemptId) -> bool {
         .is_some_and(|book| book.known.contains(&id))
 }
 
-/// Records the attempt's latest state; `outstanding`: its request still awaits an answer.
+/// Records the attempt's latest state; `outstanding`: its request still awaits an answer. An
+/// attempt not tracked yet came from a journal.
 pub(crate) fn update(account: AccountKey, payment: &PendingPayment, outstanding: bool) {
-    books()
-        .entry(account)
-        .or_default()
-        .attempts
-        .insert(payment.id, (payment.clone(), outstanding));
+    let mut books = books();
+    let book = books.entry(account).or_default();
+    match book.attempts.get_mut(&payment.id) {
+        Some(tracked) => {
+            tracked.payment = payment.clone();
+            tracked.outstanding = outstanding;
+        }
+        None => {
+            let tracked = Tracked {
+                payment: payment.clone(),
+                outstanding,
+                journaled: true,
+            };
+            book.attempts.insert(payment.id, tracked);
+        }
+    }
 }
 
 /// Forgets a resolved attempt; `receipt` (bot id, receipt message) is claimed by it.
 pub(crate) fn resolve(account: AccountKey, id: AttemptId, receipt: Option<(i64, i32)>) {
     let mut books = books();
     let book = books.entry(account).or_default();
-    book.remember(id);
-    book.attempts.remove(&id);
+    book.settle(id);
     if let Some(receipt) = receipt {
         claim_in(book, receipt, id);
     }
@@ -128,8 +168,7 @@ pub(crate) fn resolve_paid(
     {
         return Err(owner);
     }
-    book.remember(id);
-    book.attempts.remove(&id);
+    book.settle(id);
     claim_in(book, receipt, id);
     Ok(())
 }
@@ -161,8 +200,8 @@ pub(crate) fn look_alikes_and_claims(
     let mut others: Vec<Unresolved> = book
         .attempts
         .values()
-        .filter(|(other, _)| other.id != payment.id && other.looks_like(payment))
-        .cloned()
+        .filter(|t| t.payment.id != payment.id && t.payment.looks_like(payment))
+        .map(|t| (t.payment.clone(), t.outstanding))
         .collect();
     for other in journal {
         if other.id != payment.id
@@ -198,8 +237,9 @@ pub(crate) fn look_alikes(account: AccountKey, payment: &PendingPayment) -> Vec<
     books().get(&account).map_or_else(Vec::new, |book| {
         book.attempts
             .values()
-            .filter(|(other, _)| other.id != payment.id && other.looks_like(payment))
-            .map(|(other, _)| other.clone())
+            .map(|t| &t.payment)
+            .filter(|other| other.id != payment.id && other.looks_like(payment))
+            .cloned()
             .collect()
     })
 }
@@ -209,7 +249,7 @@ pub(crate) fn in_flight(account: AccountKey) -> usize {
     books().get(&account).map_or(0, |book| {
         book.attempts
             .values()
-            .filter(|(p, outstanding)| *outstanding || p.verification_url().is_some())
+            .filter(|t| t.outstanding || t.payment.verification_url().is_some())
             .count()
     })
 }

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use grammers_mtsender::InvocationError;
-use grammers_tl_types::{self as tl, Deserializable};
+use grammers_tl_types as tl;
 
 use super::Payments;
 use super::checkout::CheckedOrder;
@@ -63,11 +63,12 @@ impl Payments {
 
     /// Sends `request` once to DC `dc`, over the pool's raw path (no retry policy applies),
     /// waiting at most [`PaymentsConfig::send_timeout`](super::PaymentsConfig::send_timeout).
+    /// The answer comes boxed: an `Updates` is kilobytes wide, and it is passed on from here.
     async fn send_once<R: tl::RemoteCall + tl::Identifiable>(
         &self,
         dc: i32,
         request: &R,
-    ) -> Result<R::Return, SendError> {
+    ) -> Result<Box<R::Return>, SendError> {
         let timeout = self.inner.config.send_timeout;
         let answer = tokio::time::timeout(
             timeout,
@@ -77,8 +78,8 @@ impl Payments {
         match answer {
             Err(_) => Err(SendError::Timeout(timeout)),
             // Decoded only after the answer's nesting is checked (crate::tl::nesting).
-            Ok(Ok(body)) => crate::tl::nesting::Checked::<R>::from_bytes(&body)
-                .map(|crate::tl::nesting::Checked(answer)| answer)
+            Ok(Ok(body)) => crate::tl::nesting::decode_answer::<R>(&body)
+                .map(Box::new)
                 .map_err(|e| SendError::Transport(InvocationError::from(e))),
             Ok(Err(InvocationError::Rpc(rpc))) => Err(SendError::Rpc(PaymentError::from(rpc))),
             Ok(Err(other)) => Err(SendError::Transport(other)),
@@ -89,41 +90,10 @@ impl Payments {
     async fn settle(
         &self,
         mut payment: PendingPayment,
-        answer: Result<tl::enums::payments::PaymentResult, SendError>,
+        answer: Result<Box<tl::enums::payments::PaymentResult>, SendError>,
     ) -> Result<Settled, Error> {
         let error = match answer {
-            Ok(tl::enums::payments::PaymentResult::Result(result)) => {
-                self.handle_updates(&result.updates);
-                let bot_peer = payment.bot.input_peer();
-                let receipt = receipt::receipt_from_updates(
-                    &result.updates,
-                    payment.bot.id,
-                    bot_peer,
-                    payment.invoice_msg_id(),
-                );
-                let paid = Paid {
-                    receipt,
-                    total: payment.total,
-                    kind: payment.kind,
-                    attempt: payment.id,
-                };
-                self.record_resolution(&payment, &Resolution::Paid(paid.clone()));
-                tracing::info!(attempt = %payment.id, total = %payment.total, "paid");
-                return Ok(Settled::Outcome(Outcome::Paid(paid)));
-            }
-            Ok(tl::enums::payments::PaymentResult::PaymentVerificationNeeded(v)) => {
-                payment.stage = Stage::Verifying {
-                    url: v.url.clone(),
-                    since: unix_now(),
-                };
-                self.record_stage(&payment, false);
-                return Ok(Settled::Outcome(Outcome::VerificationNeeded(
-                    Verification {
-                        url: v.url,
-                        payment,
-                    },
-                )));
-            }
+            Ok(answer) => return Ok(Settled::Outcome(self.settle_answer(payment, &answer))),
             Err(error) => error,
         };
         let class = match &error {
@@ -207,9 +177,53 @@ impl Payments {
         }
     }
 
-    /// Reconciles right after a failed send, within the send timeout.
+    /// The outcome an answer to a `payments.sendPaymentForm` / `payments.sendStarsForm`
+    /// gives: paid (recorded, its receipt claimed) or a 3-D Secure page (recorded).
+    fn settle_answer(
+        &self,
+        mut payment: PendingPayment,
+        answer: &tl::enums::payments::PaymentResult,
+    ) -> Outcome {
+        match answer {
+            tl::enums::payments::PaymentResult::Result(result) => {
+                self.handle_updates(&result.updates);
+                let bot_peer = payment.bot.input_peer();
+                let receipt = receipt::receipt_from_updates(
+                    &result.updates,
+                    payment.bot.id,
+                    bot_peer,
+                    payment.invoice_msg_id(),
+                );
+                let paid = Paid {
+                    receipt,
+                    total: payment.total,
+                    kind: payment.kind,
+                    attempt: payment.id,
+                };
+                self.record_resolution(&payment, &Resolution::Paid(paid.clone()));
+                tracing::info!(attempt = %payment.id, total = %payment.total, "paid");
+                Outcome::Paid(paid)
+            }
+            tl::enums::payments::PaymentResult::PaymentVerificationNeeded(v) => {
+                payment.stage = Stage::Verifying {
+                    url: v.url.clone(),
+                    since: unix_now(),
+                };
+                self.record_stage(&payment, false);
+                Outcome::VerificationNeeded(Verification {
+                    url: v.url.clone(),
+                    payment,
+                })
+            }
+        }
+    }
+
+    /// Reconciles right after a failed send, within the send timeout. The reconcile runs
+    /// boxed: it pages through history, and a sender's future should not carry that weight on
+    /// the path where the payment simply goes through.
     async fn check(&self, payment: &PendingPayment) -> Result<Reconciled, Error> {
-        match tokio::time::timeout(self.inner.config.send_timeout, self.reconcile(payment)).await {
+        let reconcile = Box::pin(self.reconcile(payment));
+        match tokio::time::timeout(self.inner.config.send_timeout, reconcile).await {
             Ok(result) => result,
             Err(_) => Err(Error::Telegram(PaymentError::Invocation(
                 InvocationError::Dropped("reconcile got no answer within the send timeout"),
@@ -311,12 +325,14 @@ impl Payments {
                     error: PaymentError::StarsFormAmountMismatch,
                     payment,
                 } => {
-                    return Err(match self.get_payment_form(&current.invoice_ref).await? {
-                        PaymentForm::Stars(fresh) if fresh.price == price => {
-                            Error::Telegram(PaymentError::StarsFormAmountMismatch)
-                        }
-                        fresh => price_changed(price, fresh, Some(payment)),
-                    });
+                    return Err(
+                        match Box::pin(self.get_payment_form(&current.invoice_ref)).await? {
+                            PaymentForm::Stars(fresh) if fresh.price == price => {
+                                Error::Telegram(PaymentError::StarsFormAmountMismatch)
+                            }
+                            fresh => price_changed(price, fresh, Some(payment)),
+                        },
+                    );
                 }
                 Settled::Rejected { error, .. } => return Err(Error::Telegram(error)),
                 Settled::Refused {
@@ -324,7 +340,7 @@ impl Payments {
                     payment,
                     evidence,
                 } => {
-                    return Err(match self.get_stars_status().await {
+                    return Err(match Box::pin(self.get_stars_status()).await {
                         Ok(status) => insufficient(status.balance.amount, price, Some(payment)),
                         Err(_) => Error::Refused(Box::new(Refusal {
                             error: PaymentError::BalanceTooLow,
@@ -341,7 +357,7 @@ impl Payments {
                     ..
                 } if !refetched => {
                     refetched = true;
-                    match self.get_payment_form(&current.invoice_ref).await? {
+                    match Box::pin(self.get_payment_form(&current.invoice_ref)).await? {
                         PaymentForm::Stars(fresh) if fresh.price == price => current = fresh,
                         fresh => return Err(price_changed(price, fresh, Some(payment))),
                     }
@@ -366,7 +382,7 @@ impl Payments {
         match error {
             PaymentError::BotPrecheckoutFailed | PaymentError::PrecheckoutFailed => {
                 Error::PrecheckoutRejected {
-                    reason: self.precheckout_reason(sent).await,
+                    reason: Box::pin(self.precheckout_reason(sent)).await,
                     payment: Box::new(payment),
                     evidence,
                 }

@@ -15,6 +15,10 @@
 //!
 //! The sandbox checks every query before decoding it; [`Payments`](crate::Payments) checks
 //! every answer it decodes, through [`invoke`] (usable with any grammers `Client` as well).
+//! An answer whose type cannot reach itself in the schema (`payments.PaymentForm`,
+//! `payments.ValidatedRequestedInfo`…) has a depth bound of its own; when that bound is within
+//! [`MAX_DEPTH`], no bytes can make it deeper and it is decoded without a walk. Answers that
+//! carry messages or rich text (`Updates`, `messages.Messages`) are always walked.
 //!
 //! ```
 //! use tgpay::tl::{self, Serializable, nesting};
@@ -112,6 +116,8 @@ struct Walk<'a> {
     at: usize,
     stack: Vec<Frame>,
     limit: usize,
+    /// The deepest the stack went.
+    deepest: usize,
 }
 
 impl Walk<'_> {
@@ -135,6 +141,7 @@ impl Walk<'_> {
             return Err(NestingError::TooDeep { limit: self.limit });
         }
         self.stack.push(frame);
+        self.deepest = self.deepest.max(self.stack.len());
         Ok(())
     }
 
@@ -274,15 +281,47 @@ impl Walk<'_> {
 }
 
 fn walk(bytes: &[u8], root: Ty, limit: usize) -> Result<usize, NestingError> {
+    walk_deepest(bytes, root, limit).map(|(at, _)| at)
+}
+
+/// [`walk`], also returning the deepest level reached.
+fn walk_deepest(bytes: &[u8], root: Ty, limit: usize) -> Result<(usize, usize), NestingError> {
     let mut walk = Walk {
         bytes,
         at: 0,
-        stack: Vec::new(),
+        // Real answers nest about 20 levels deep: one allocation for the walk.
+        stack: Vec::with_capacity(24),
         limit,
+        deepest: 0,
     };
     walk.value(root)?;
     walk.run()?;
-    Ok(walk.at)
+    Ok((walk.at, walk.deepest))
+}
+
+/// How deep the answer to the function `function_id` in `bytes` nests (the walk's count), if
+/// it can be walked.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn answer_nesting(function_id: u32, bytes: &[u8]) -> Result<usize, NestingError> {
+    match def(function_id) {
+        Some(Def {
+            kind: Kind::Function(ret),
+            ..
+        }) => walk_deepest(bytes, *ret, MAX_DEPTH).map(|(_, deepest)| deepest),
+        _ => Err(NestingError::Unknown {
+            what: "function",
+            id: function_id,
+        }),
+    }
+}
+
+/// The deepest any answer to the function `function_id` can nest, by its schema, if that is
+/// bounded (no type in it reaches itself).
+pub(crate) fn answer_depth_bound(function_id: u32) -> Option<usize> {
+    SCHEMA
+        .answer_depth(function_id)
+        .filter(|depth| *depth != super::schema::UNBOUNDED)
+        .map(usize::from)
 }
 
 /// Checks a serialized function call (constructor id first), including the query inside
@@ -350,7 +389,9 @@ impl<R: RemoteCall + Identifiable> RemoteCall for Bounded<'_, R> {
     type Return = Checked<R>;
 }
 
-/// The answer to a [`Bounded`] request `R`, decoded only after its nesting was checked.
+/// The answer to a [`Bounded`] request `R`, decoded only after its nesting was checked — or
+/// at once when the schema bounds it: no `payments.PaymentForm`, for one, can nest deeper than
+/// 5 levels, whatever its bytes.
 ///
 /// A too-deep answer fails to decode with grammers' `UnexpectedConstructor` error, naming the
 /// constructor at which the limit was passed, and a warning is logged with the reason.
@@ -364,21 +405,43 @@ impl<R: RemoteCall> std::fmt::Debug for Checked<R> {
 
 impl<R: RemoteCall + Identifiable> Deserializable for Checked<R> {
     fn deserialize(buf: &mut Cursor<'_>) -> grammers_tl_types::deserialize::Result<Self> {
+        if is_bounded(R::CONSTRUCTOR_ID) {
+            return R::Return::deserialize(buf).map(Checked);
+        }
         let mut bytes = Vec::new();
         buf.read_to_end(&mut bytes)?;
-        if let Err(error @ NestingError::TooDeep { .. }) = check_answer(R::CONSTRUCTOR_ID, &bytes) {
-            tracing::warn!(
-                method = name_of(R::CONSTRUCTOR_ID).unwrap_or("?"),
-                %error,
-                "answer refused"
-            );
-            let id = bytes
-                .get(..4)
-                .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-            return Err(grammers_tl_types::deserialize::Error::UnexpectedConstructor { id });
-        }
-        R::Return::from_bytes(&bytes).map(Checked)
+        decode_answer::<R>(&bytes).map(Checked)
     }
+}
+
+/// Whether no answer to the function `function_id` can nest deeper than [`MAX_DEPTH`], by its
+/// schema: then it needs no walk.
+fn is_bounded(function_id: u32) -> bool {
+    answer_depth_bound(function_id).is_some_and(|depth| depth <= MAX_DEPTH)
+}
+
+/// Decodes the serialized answer to a request `R` after checking its nesting, as [`Checked`]
+/// does (for callers that hold the answer's bytes already). An answer whose schema cannot nest
+/// deeper than [`MAX_DEPTH`] (`payments.PaymentForm`: 5 levels at most) is not walked: no bytes
+/// can make it deeper.
+pub(crate) fn decode_answer<R: RemoteCall + Identifiable>(
+    bytes: &[u8],
+) -> grammers_tl_types::deserialize::Result<R::Return> {
+    if is_bounded(R::CONSTRUCTOR_ID) {
+        return R::Return::from_bytes(bytes);
+    }
+    if let Err(error @ NestingError::TooDeep { .. }) = check_answer(R::CONSTRUCTOR_ID, bytes) {
+        tracing::warn!(
+            method = name_of(R::CONSTRUCTOR_ID).unwrap_or("?"),
+            %error,
+            "answer refused"
+        );
+        let id = bytes
+            .get(..4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        return Err(grammers_tl_types::deserialize::Error::UnexpectedConstructor { id });
+    }
+    R::Return::from_bytes(bytes)
 }
 
 /// `client.invoke(request)`, with the answer's nesting checked before it is decoded.
@@ -415,6 +478,39 @@ mod tests {
             Some("payments.getPaymentForm")
         );
         assert!(SCHEMA.len() > 2000, "{}", SCHEMA.len());
+    }
+
+    #[test]
+    fn a_bounded_answer_reaches_its_bound_and_no_further() {
+        let price = |amount| {
+            tl::enums::LabeledPrice::Price(tl::types::LabeledPrice {
+                label: "x".into(),
+                amount,
+            })
+        };
+        let answer = tl::enums::payments::ValidatedRequestedInfo::Info(
+            tl::types::payments::ValidatedRequestedInfo {
+                id: Some("v".into()),
+                shipping_options: Some(vec![tl::enums::ShippingOption::Option(
+                    tl::types::ShippingOption {
+                        id: "s".into(),
+                        title: "t".into(),
+                        prices: vec![price(1), price(2)],
+                    },
+                )]),
+            },
+        )
+        .to_bytes();
+        let validate = tl::functions::payments::ValidateRequestedInfo::CONSTRUCTOR_ID;
+        // validatedRequestedInfo > Vector > shippingOption > Vector > labeledPrice
+        assert_eq!(answer_nesting(validate, &answer), Ok(5));
+        assert_eq!(answer_depth_bound(validate), Some(5));
+        assert_eq!(
+            answer_depth_bound(tl::functions::payments::SendPaymentForm::CONSTRUCTOR_ID),
+            None
+        );
+        let decoded = decode_answer::<tl::functions::payments::ValidateRequestedInfo>(&answer);
+        assert!(decoded.is_ok());
     }
 
     #[test]

@@ -77,9 +77,22 @@ pub(super) struct Def {
 #[derive(Debug)]
 pub(super) struct Schema {
     defs: Vec<Def>,
+    /// An open-addressing table from constructor id to `defs` index + 1 (0: empty slot), at
+    /// most half full: one or two probes in a few kilobytes find a definition, where a binary
+    /// search over `defs` touches a dozen cache lines on every constructor the walk reads.
+    slots: Vec<u16>,
     type_names: Vec<String>,
     elements: Vec<Ty>,
+    /// For each boxed type (by index), the deepest nesting a value of it can have, counted as
+    /// the walk counts it; [`UNBOUNDED`] when the type reaches itself (`JSONValue`,
+    /// `RichText`, `Message`…), a generic `!X` or something unreadable.
+    type_depth: Vec<u8>,
+    /// The same for each definition's own fields (by index in `defs`), one level included.
+    def_depth: Vec<u8>,
 }
+
+/// A depth bound meaning "no bound": the value's type reaches itself.
+pub(super) const UNBOUNDED: u8 = u8::MAX;
 
 /// The schema, read on first use.
 pub(super) static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema::read(API_TL));
@@ -87,8 +100,16 @@ pub(super) static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema::read(API_T
 impl Schema {
     /// The definition with this constructor id.
     pub fn def(&self, id: u32) -> Option<&Def> {
-        let index = self.defs.binary_search_by_key(&id, |d| d.id).ok()?;
-        self.defs.get(index)
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = slot_of(id) & mask;
+        loop {
+            let index = usize::from(*self.slots.get(at)?).checked_sub(1)?;
+            let def = self.defs.get(index)?;
+            if def.id == id {
+                return Some(def);
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     /// The index of the boxed type with this name (`"payments.PaymentForm"`).
@@ -117,8 +138,11 @@ impl Schema {
         let defs: Vec<Definition> = parse_tl_file(text).filter_map(Result::ok).collect();
         let mut schema = Schema {
             defs: Vec::with_capacity(defs.len()),
+            slots: Vec::new(),
             type_names: Vec::new(),
             elements: Vec::new(),
+            type_depth: Vec::new(),
+            def_depth: Vec::new(),
         };
         // Boxed types, numbered in order of first appearance; bare ones by constructor name.
         let mut types: HashMap<String, u16> = HashMap::new();
@@ -157,8 +181,113 @@ impl Schema {
         }
         schema.defs.sort_by_key(|d| d.id);
         schema.defs.dedup_by_key(|d| d.id);
+        schema.slots = slots(&schema.defs);
+        schema.depth_bounds();
         schema
     }
+
+    /// The deepest nesting of an answer to the function `function_id`, as the walk counts it,
+    /// or [`UNBOUNDED`]; `None` for an unknown function.
+    pub fn answer_depth(&self, function_id: u32) -> Option<u8> {
+        match self.def(function_id)?.kind {
+            Kind::Function(ty) => Some(self.ty_depth(ty)),
+            Kind::Constructor(_) => None,
+        }
+    }
+
+    /// The depth bound of a value of type `ty` (see [`Schema::type_depth`]) from the current
+    /// estimates: vectors count one level each, objects their definition's bound, scalars none.
+    fn ty_depth(&self, mut ty: Ty) -> u8 {
+        let mut vectors: u8 = 0;
+        loop {
+            let inner = match ty {
+                Ty::Int | Ty::Long | Ty::Int128 | Ty::Int256 | Ty::Bytes | Ty::Bool => 0,
+                Ty::Boxed(index) => self
+                    .type_depth
+                    .get(usize::from(index))
+                    .copied()
+                    .unwrap_or(UNBOUNDED),
+                Ty::Bare(id) => self
+                    .defs
+                    .binary_search_by_key(&id, |d| d.id)
+                    .ok()
+                    .and_then(|index| self.def_depth.get(index).copied())
+                    .unwrap_or(UNBOUNDED),
+                Ty::Vector(element) | Ty::BareVector(element) => {
+                    vectors = vectors.saturating_add(1);
+                    ty = self.element(element);
+                    continue;
+                }
+                Ty::Any | Ty::Unsupported => UNBOUNDED,
+            };
+            return vectors.saturating_add(inner);
+        }
+    }
+
+    /// Computes [`Schema::type_depth`] and [`Schema::def_depth`]: longest paths through the
+    /// graph of types, found by raising every estimate from 0 until nothing changes. The
+    /// estimates only grow and stop at [`UNBOUNDED`], which a type on a cycle reaches.
+    fn depth_bounds(&mut self) {
+        self.type_depth = vec![0; self.type_names.len()];
+        self.def_depth = vec![0; self.defs.len()];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for index in 0..self.defs.len() {
+                let Some(def) = self.defs.get(index) else {
+                    break;
+                };
+                let fields = def
+                    .params
+                    .iter()
+                    .filter_map(|p| match *p {
+                        P::Always(ty) | P::If(_, _, ty) => Some(self.ty_depth(ty)),
+                        P::Flags(_) => None,
+                    })
+                    .max()
+                    .unwrap_or(0);
+                let depth = fields.saturating_add(1);
+                let kind = def.kind;
+                if let Some(slot) = self.def_depth.get_mut(index)
+                    && depth > *slot
+                {
+                    *slot = depth;
+                    changed = true;
+                }
+                if let Kind::Constructor(t) = kind
+                    && let Some(slot) = self.type_depth.get_mut(usize::from(t))
+                    && depth > *slot
+                {
+                    *slot = depth;
+                    changed = true;
+                }
+            }
+        }
+    }
+}
+
+/// Where a constructor id's probe starts (ids are CRC32s: a multiplication spreads them well).
+fn slot_of(id: u32) -> usize {
+    (id.wrapping_mul(0x9e37_79b9) >> 16) as usize
+}
+
+/// The lookup table of `defs` (see [`Schema::slots`]); empty if `defs` has more entries than
+/// a `u16` index holds, and then every lookup misses.
+fn slots(defs: &[Def]) -> Vec<u16> {
+    let Ok(count) = u16::try_from(defs.len()) else {
+        return Vec::new();
+    };
+    let size = (usize::from(count) * 2).next_power_of_two().max(2);
+    let mask = size - 1;
+    let mut slots = vec![0u16; size];
+    for (index, def) in (1..=count).zip(defs) {
+        let mut at = slot_of(def.id) & mask;
+        while slots[at] != 0 {
+            at = (at + 1) & mask;
+        }
+        slots[at] = index;
+    }
+    slots
 }
 
 /// `payments.PaymentForm`, `inputPeerSelf`.
@@ -264,6 +393,40 @@ mod tests {
             .map(|d| d.name.as_str())
             .collect();
         assert_eq!(unreadable, Vec::<&str>::new());
+        // The lookup table finds every definition, and nothing else.
+        assert!(
+            schema
+                .defs
+                .iter()
+                .all(|d| schema.def(d.id).is_some_and(|f| f.id == d.id))
+        );
+        assert!(schema.slots.len() >= 2 * schema.defs.len());
+        let absent = |id: &u32| schema.defs.binary_search_by_key(id, |d| d.id).is_err();
+        let misses: Vec<u32> = schema
+            .defs
+            .iter()
+            .map(|d| d.id ^ 1)
+            .filter(absent)
+            .collect();
+        assert!(misses.len() > 1000);
+        assert!(misses.iter().all(|id| schema.def(*id).is_none()));
+        // Depth bounds: the form and the validated order cannot nest; an answer with `Updates`
+        // (messages, rich text) can nest without end.
+        let depth = |name: &str| {
+            let id = schema.defs.iter().find(|d| d.name == name).unwrap().id;
+            schema.answer_depth(id).unwrap()
+        };
+        assert!(
+            depth("payments.getPaymentForm") < 20,
+            "{}",
+            depth("payments.getPaymentForm")
+        );
+        assert!(depth("payments.validateRequestedInfo") < 10);
+        assert_eq!(depth("payments.sendPaymentForm"), UNBOUNDED);
+        assert_eq!(depth("payments.sendStarsForm"), UNBOUNDED);
+        assert_eq!(depth("help.getAppConfig"), UNBOUNDED); // JSONValue
+        let json = schema.type_index("JSONValue").unwrap();
+        assert_eq!(schema.type_depth[usize::from(json)], UNBOUNDED);
         let payment_form = schema.type_index("payments.PaymentForm").unwrap();
         let form = schema.def(0x7bf6_b15c).unwrap();
         assert_eq!(form.name, "payments.paymentFormStars");

@@ -140,8 +140,7 @@ impl World {
             .into()
         };
         let created = self.now();
-        self.prune();
-        self.forms.insert(
+        self.add_form(
             form_id,
             Form {
                 user,
@@ -195,8 +194,7 @@ impl World {
                 .then(|| options.iter().map(shipping_option_tl).collect()),
         };
         let created = self.now();
-        self.prune();
-        self.validated.insert(
+        self.add_validated(
             id,
             Validated {
                 created,

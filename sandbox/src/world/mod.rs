@@ -157,12 +157,21 @@ enum FormState {
     Closed,
 }
 
+/// How many forms and validated order infos the world holds before it forgets expired ones.
+const PRUNE_ABOVE: usize = 1024;
+
 struct Form {
     user: i64,
     key: InvoiceKey,
     created: i64,
     total: i64,
     state: FormState,
+}
+
+/// What [`World::prune`] may forget once it expires.
+enum Expiring {
+    Form(i64),
+    Validated(String),
 }
 
 struct Validated {
@@ -202,6 +211,8 @@ pub struct World {
     topup_options: Vec<TopupOptionSpec>,
     forms: HashMap<i64, Form>,
     validated: HashMap<String, Validated>,
+    /// Forms and validated order infos by creation (world clock), oldest first, for pruning.
+    expiry: std::collections::VecDeque<(i64, Expiring)>,
     charges: Vec<Charge>,
     pending: HashMap<String, Pending>,
     tokens: HashMap<String, (CardOutcome, String)>,
@@ -314,6 +325,7 @@ impl World {
             topup_options: scenario.stars_topup_options.clone(),
             forms: HashMap::new(),
             validated: HashMap::new(),
+            expiry: std::collections::VecDeque::new(),
             charges: Vec::new(),
             pending: HashMap::new(),
             tokens: HashMap::new(),
@@ -438,19 +450,54 @@ impl World {
         }
     }
 
-    /// Forgets expired forms and validated order infos once they pile up, so a long-running
-    /// sandbox keeps a bounded state. Forms waiting for 3-D Secure stay.
+    /// Forgets expired forms and validated order infos once more than [`PRUNE_ABOVE`] of them
+    /// pile up, oldest first, so a long-running sandbox keeps a bounded state without scanning
+    /// it. Forms waiting for 3-D Secure stay (looked at again a lifetime later). Below the
+    /// threshold nothing is forgotten: an expired form still answers `FORM_EXPIRED`.
     fn prune(&mut self) {
-        const EVERY: usize = 1024;
-        if (self.forms.len() + 1) % EVERY != 0 && (self.validated.len() + 1) % EVERY != 0 {
+        if self.forms.len() + self.validated.len() < PRUNE_ABOVE {
             return;
         }
         let now = self.now();
-        let lifetime = self.form_lifetime;
-        let fresh = |created: i64| now - created <= lifetime;
-        self.forms
-            .retain(|_, f| fresh(f.created) || matches!(f.state, FormState::Verifying(_)));
-        self.validated.retain(|_, v| fresh(v.created));
+        while let Some((created, _)) = self.expiry.front() {
+            if now - created <= self.form_lifetime {
+                break;
+            }
+            let Some((_, item)) = self.expiry.pop_front() else {
+                break;
+            };
+            match item {
+                Expiring::Form(id) => {
+                    let verifying = self
+                        .forms
+                        .get(&id)
+                        .is_some_and(|f| matches!(f.state, FormState::Verifying(_)));
+                    if verifying {
+                        self.expiry.push_back((now, Expiring::Form(id)));
+                    } else {
+                        self.forms.remove(&id);
+                    }
+                }
+                Expiring::Validated(id) => {
+                    self.validated.remove(&id);
+                }
+            }
+        }
+    }
+
+    /// Records a new form (see [`World::prune`]).
+    fn add_form(&mut self, id: i64, form: Form) {
+        self.prune();
+        self.expiry.push_back((form.created, Expiring::Form(id)));
+        self.forms.insert(id, form);
+    }
+
+    /// Records a new validated order info (see [`World::prune`]).
+    fn add_validated(&mut self, id: String, validated: Validated) {
+        self.prune();
+        self.expiry
+            .push_back((validated.created, Expiring::Validated(id.clone())));
+        self.validated.insert(id, validated);
     }
 
     fn next_serial(&mut self) -> u64 {
@@ -490,11 +537,52 @@ mod tests {
             world.get_payment_form(ALICE, &request).unwrap();
         }
         assert_eq!(world.forms.len(), 1000);
+        // One of them waits for 3-D Secure: it stays however old it gets.
+        let waiting = *world.forms.keys().next().unwrap();
+        world.forms.get_mut(&waiting).unwrap().state = FormState::Verifying("url".into());
         world.advance_clock(FORM_LIFETIME + Duration::from_secs(1));
         for _ in 0..100 {
             world.get_payment_form(ALICE, &request).unwrap();
         }
-        assert_eq!(world.forms.len(), 100, "only the fresh forms are kept");
-        assert!(world.forms.values().all(|f| world.now() - f.created <= 600));
+        assert_eq!(
+            world.forms.len(),
+            101,
+            "only the fresh forms and the waiting one are kept"
+        );
+        assert!(world.forms.contains_key(&waiting));
+        assert_eq!(
+            world.expiry.len(),
+            101,
+            "the pruning queue shrinks with them"
+        );
+        // Once it is no longer waiting, a later pass forgets it too.
+        world.forms.get_mut(&waiting).unwrap().state = FormState::Closed;
+        for _ in 0..1000 {
+            world.get_payment_form(ALICE, &request).unwrap();
+        }
+        world.advance_clock(FORM_LIFETIME + Duration::from_secs(1));
+        world.get_payment_form(ALICE, &request).unwrap();
+        assert_eq!(world.forms.len(), 1);
+        assert!(!world.forms.contains_key(&waiting));
+    }
+
+    #[test]
+    fn expired_forms_stay_while_few() {
+        let mut world = World::new(&Scenario::default_world(), "http://127.0.0.1:1").unwrap();
+        let request = tl::functions::payments::GetPaymentForm {
+            invoice: tl::types::InputInvoiceSlug {
+                slug: "ebook".into(),
+            }
+            .into(),
+            theme_params: None,
+        };
+        world.get_payment_form(ALICE, &request).unwrap();
+        world.advance_clock(FORM_LIFETIME + Duration::from_secs(1));
+        world.get_payment_form(ALICE, &request).unwrap();
+        assert_eq!(
+            world.forms.len(),
+            2,
+            "an expired form still answers FORM_EXPIRED"
+        );
     }
 }
