@@ -136,7 +136,8 @@ struct Inner {
     client: Client,
     pool: SenderPoolHandle,
     session: Arc<ErasedSession>,
-    account: registry::AccountKey,
+    /// This account's attempts and claimed receipts (see [`registry`]).
+    registry: Arc<registry::Registry>,
     config: PaymentsConfig,
     state: Mutex<State>,
     journal: RwLock<Option<Arc<dyn Journal>>>,
@@ -260,7 +261,7 @@ impl Payments {
                 client: Client::new(pool.clone()),
                 pool: pool.thin.clone(),
                 session: Arc::clone(&pool.session),
-                account: account_key(&pool.session),
+                registry: registry::of(account_key(&pool.session)),
                 config,
                 state: Mutex::new(State::default()),
                 journal: RwLock::new(None),

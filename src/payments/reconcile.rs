@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use grammers_tl_types as tl;
 
-use super::{Payments, registry};
+use super::Payments;
 use crate::attempt::{
     AttemptId, Evidence, Paid, PaymentKind, PendingPayment, Reconciled, Stage, UnsettledReason,
 };
@@ -202,7 +202,9 @@ impl Payments {
 
     /// Who claimed a receipt, if anyone: this process's record, then the journal.
     fn owner(&self, view: &JournalView, receipt: (i64, i32)) -> Option<AttemptId> {
-        registry::claimed_by(self.inner.account, receipt)
+        self.inner
+            .registry
+            .claimed_by(receipt)
             .or_else(|| view.claimed.get(&receipt).copied())
     }
 
@@ -332,12 +334,10 @@ impl Payments {
         // still unresolved, and the receipts claimed meanwhile (an attempt that resolved while
         // the ledger was read took its receipt with it).
         let receipts: Vec<(i64, i32)> = candidates.iter().map(|c| (bot, c.msg_id)).collect();
-        let (others, claimed) = registry::look_alikes_and_claims(
-            self.inner.account,
-            payment,
-            &receipts,
-            view.unresolved,
-        );
+        let (others, claimed) =
+            self.inner
+                .registry
+                .look_alikes_and_claims(payment, &receipts, view.unresolved);
         candidates.retain(|c| !claimed.contains(&(bot, c.msg_id)));
 
         if let Some(first) = candidates.first() {

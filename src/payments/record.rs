@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use grammers_tl_types as tl;
 
-use super::{Payments, registry};
+use super::Payments;
 use crate::attempt::{
     AttemptId, BotRef, MoneyMethod, Paid, PaymentKind, PendingPayment, Stage, unix_now,
 };
@@ -63,13 +63,12 @@ impl Payments {
     /// Refuses to send while an attempt that could pay the same thing is unresolved, then
     /// records the attempt as in flight and writes its intent to the journal.
     pub(super) async fn begin(&self, payment: &PendingPayment) -> Result<(), Error> {
-        let account = self.inner.account;
-        if let Some(other) = registry::conflicting(account, payment) {
+        if let Some(other) = self.inner.registry.conflicting(payment) {
             return Err(Error::Unresolved {
                 payment: Box::new(other),
             });
         }
-        let local = registry::look_alikes(account, payment);
+        let local = self.inner.registry.look_alikes(payment);
         if let Some(other) = local.iter().find(|o| o.stage != Stage::Sending) {
             return Err(Error::Unresolved {
                 payment: Box::new(other.clone()),
@@ -85,7 +84,7 @@ impl Payments {
                 other.id != payment.id
                     && other.account == payment.account
                     && (other.form_id == payment.form_id || other.looks_like(payment))
-                    && !registry::knows(account, other.id)
+                    && !self.inner.registry.knows(other.id)
             });
             if let Some(other) = conflict {
                 return Err(Error::Unresolved {
@@ -93,13 +92,13 @@ impl Payments {
                 });
             }
         }
-        registry::start(account, payment, journal.is_some());
+        self.inner.registry.start(payment, journal.is_some());
         if let Some(journal) = journal
             && let Err(source) = journal.record(&Entry::Intent {
                 payment: payment.clone(),
             })
         {
-            registry::resolve(account, payment.id, None);
+            self.inner.registry.resolve(payment.id, None);
             return Err(Error::Journal { source });
         }
         Ok(())
@@ -108,7 +107,7 @@ impl Payments {
     /// Records a changed stage (registry and journal); `outstanding`: the request still awaits
     /// its answer.
     pub(super) fn record_stage(&self, payment: &PendingPayment, outstanding: bool) {
-        registry::update(self.inner.account, payment, outstanding);
+        self.inner.registry.update(payment, outstanding);
         if let Some(journal) = self.journal()
             && let Err(error) = journal.record(&Entry::Update {
                 payment: payment.clone(),
@@ -124,7 +123,7 @@ impl Payments {
             Resolution::Paid(paid) => paid.receipt.msg_id().map(|id| (paid.receipt.bot_id, id)),
             Resolution::NotPaid { .. } => None,
         };
-        registry::resolve(self.inner.account, payment.id, receipt);
+        self.inner.registry.resolve(payment.id, receipt);
         self.journal_resolution(payment, resolution);
     }
 
@@ -134,11 +133,16 @@ impl Payments {
         match paid.receipt.msg_id() {
             Some(id) => {
                 let receipt = (paid.receipt.bot_id, id);
-                if registry::resolve_paid(self.inner.account, payment.id, receipt).is_err() {
+                if self
+                    .inner
+                    .registry
+                    .resolve_paid(payment.id, receipt)
+                    .is_err()
+                {
                     return false;
                 }
             }
-            None => registry::resolve(self.inner.account, payment.id, None),
+            None => self.inner.registry.resolve(payment.id, None),
         }
         self.journal_resolution(payment, &Resolution::Paid(paid.clone()));
         true

@@ -9,7 +9,7 @@
 //! [`Payments`]: super::Payments
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use crate::attempt::{AttemptId, PendingPayment};
 
@@ -50,6 +50,18 @@ impl Book {
         }
     }
 
+    /// Claims `receipt` (bot id, receipt message) for the attempt `id`.
+    fn claim(&mut self, receipt: (i64, i32), id: AttemptId) {
+        if self.claimed.insert(receipt, id).is_none() {
+            self.claimed_order.push_back(receipt);
+            if self.claimed_order.len() > CLAIMED_LIMIT
+                && let Some(old) = self.claimed_order.pop_front()
+            {
+                self.claimed.remove(&old);
+            }
+        }
+    }
+
     fn remember(&mut self, id: AttemptId) {
         if self.known.insert(id) {
             self.known_order.push_back(id);
@@ -62,194 +74,173 @@ impl Book {
     }
 }
 
-static BOOKS: LazyLock<Mutex<HashMap<AccountKey, Book>>> = LazyLock::new(Default::default);
-
-fn books() -> MutexGuard<'static, HashMap<AccountKey, Book>> {
-    BOOKS.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// An unresolved attempt with the same form, or the same invoice message, if any: sending
-/// another one could pay twice.
-pub(crate) fn conflicting(account: AccountKey, payment: &PendingPayment) -> Option<PendingPayment> {
-    let books = books();
-    let book = books.get(&account)?;
-    book.attempts
-        .values()
-        .map(|t| &t.payment)
-        .find(|other| {
-            other.id != payment.id
-                && (other.form_id == payment.form_id
-                    || (payment.invoice_msg_id().is_some()
-                        && other.invoice_msg_id() == payment.invoice_msg_id()
-                        && other.bot.id == payment.bot.id))
-        })
-        .cloned()
-}
-
-/// Records an attempt as in flight (its request about to leave); `journaled`: its intent goes
-/// to a journal.
-pub(crate) fn start(account: AccountKey, payment: &PendingPayment, journaled: bool) {
-    let mut books = books();
-    let book = books.entry(account).or_default();
-    if journaled {
-        book.remember(payment.id);
-    }
-    book.attempts.insert(
-        payment.id,
-        Tracked {
-            payment: payment.clone(),
-            outstanding: true,
-            journaled,
-        },
-    );
-}
-
-/// Whether this process started or resolved the attempt (then the journal does not speak for
-/// it: see [`look_alikes_and_claims`]).
-pub(crate) fn knows(account: AccountKey, id: AttemptId) -> bool {
-    books()
-        .get(&account)
-        .is_some_and(|book| book.known.contains(&id))
-}
-
-/// Records the attempt's latest state; `outstanding`: its request still awaits an answer. An
-/// attempt not tracked yet came from a journal.
-pub(crate) fn update(account: AccountKey, payment: &PendingPayment, outstanding: bool) {
-    let mut books = books();
-    let book = books.entry(account).or_default();
-    match book.attempts.get_mut(&payment.id) {
-        Some(tracked) => {
-            tracked.payment = payment.clone();
-            tracked.outstanding = outstanding;
-        }
-        None => {
-            let tracked = Tracked {
-                payment: payment.clone(),
-                outstanding,
-                journaled: true,
-            };
-            book.attempts.insert(payment.id, tracked);
-        }
-    }
-}
-
-/// Forgets a resolved attempt; `receipt` (bot id, receipt message) is claimed by it.
-pub(crate) fn resolve(account: AccountKey, id: AttemptId, receipt: Option<(i64, i32)>) {
-    let mut books = books();
-    let book = books.entry(account).or_default();
-    book.settle(id);
-    if let Some(receipt) = receipt {
-        claim_in(book, receipt, id);
-    }
-}
-
-fn claim_in(book: &mut Book, receipt: (i64, i32), id: AttemptId) {
-    if book.claimed.insert(receipt, id).is_none() {
-        book.claimed_order.push_back(receipt);
-        if book.claimed_order.len() > CLAIMED_LIMIT
-            && let Some(old) = book.claimed_order.pop_front()
-        {
-            book.claimed.remove(&old);
-        }
-    }
-}
-
-/// Resolves an attempt as paid with `receipt` (bot id, receipt message), unless another attempt
-/// claimed that receipt first: then nothing changes, and that attempt is returned.
-pub(crate) fn resolve_paid(
-    account: AccountKey,
-    id: AttemptId,
-    receipt: (i64, i32),
-) -> Result<(), AttemptId> {
-    let mut books = books();
-    let book = books.entry(account).or_default();
-    if let Some(owner) = book.claimed.get(&receipt).copied()
-        && owner != id
-    {
-        return Err(owner);
-    }
-    book.settle(id);
-    claim_in(book, receipt, id);
-    Ok(())
-}
-
 /// An unresolved attempt, and whether its request still awaits its answer.
 pub(crate) type Unresolved = (PendingPayment, bool);
 
-/// Unresolved attempts that look like `payment` (other than itself), each with whether its
-/// request still awaits its answer, and which of `receipts` another attempt claimed — this
-/// process's attempts from the book, and the `journal`'s unresolved attempts that this process
-/// does not know (another process's). Read together: an attempt that resolves while a reconcile
-/// reads the ledger is either still unresolved here or has its receipt claimed here, never
-/// neither and never both (a journal read earlier would still list it as unresolved).
-pub(crate) fn look_alikes_and_claims(
-    account: AccountKey,
-    payment: &PendingPayment,
-    receipts: &[(i64, i32)],
-    journal: Vec<PendingPayment>,
-) -> (Vec<Unresolved>, Vec<(i64, i32)>) {
-    let books = books();
-    let Some(book) = books.get(&account) else {
-        let others = journal
-            .into_iter()
-            .filter(|other| other.id != payment.id && other.looks_like(payment))
-            .map(|other| (other, false))
-            .collect();
-        return (others, Vec::new());
-    };
-    let mut others: Vec<Unresolved> = book
-        .attempts
-        .values()
-        .filter(|t| t.payment.id != payment.id && t.payment.looks_like(payment))
-        .map(|t| (t.payment.clone(), t.outstanding))
-        .collect();
-    for other in journal {
-        if other.id != payment.id
-            && other.looks_like(payment)
-            && !book.known.contains(&other.id)
-            && !others.iter().any(|(o, _)| o.id == other.id)
-        {
-            others.push((other, false));
+/// One account's book. Every [`Payments`](super::Payments) over the account holds it, so that
+/// its operations lock this account's book only, without a process-wide look-up.
+#[derive(Default)]
+pub(crate) struct Registry(Mutex<Book>);
+
+static BOOKS: LazyLock<Mutex<HashMap<AccountKey, Arc<Registry>>>> = LazyLock::new(Default::default);
+
+/// The account's registry, shared by every `Payments` over it for the life of the process.
+pub(crate) fn of(account: AccountKey) -> Arc<Registry> {
+    let mut books = BOOKS.lock().unwrap_or_else(|p| p.into_inner());
+    Arc::clone(books.entry(account).or_default())
+}
+
+impl Registry {
+    fn book(&self) -> MutexGuard<'_, Book> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An unresolved attempt with the same form, or the same invoice message, if any: sending
+    /// another one could pay twice.
+    pub(crate) fn conflicting(&self, payment: &PendingPayment) -> Option<PendingPayment> {
+        let book = self.book();
+        book.attempts
+            .values()
+            .map(|t| &t.payment)
+            .find(|other| {
+                other.id != payment.id
+                    && (other.form_id == payment.form_id
+                        || (payment.invoice_msg_id().is_some()
+                            && other.invoice_msg_id() == payment.invoice_msg_id()
+                            && other.bot.id == payment.bot.id))
+            })
+            .cloned()
+    }
+
+    /// Records an attempt as in flight (its request about to leave); `journaled`: its intent goes
+    /// to a journal.
+    pub(crate) fn start(&self, payment: &PendingPayment, journaled: bool) {
+        let mut book = self.book();
+        if journaled {
+            book.remember(payment.id);
+        }
+        book.attempts.insert(
+            payment.id,
+            Tracked {
+                payment: payment.clone(),
+                outstanding: true,
+                journaled,
+            },
+        );
+    }
+
+    /// Whether this process started or resolved the attempt (then the journal does not speak for
+    /// it: see [`Registry::look_alikes_and_claims`]).
+    pub(crate) fn knows(&self, id: AttemptId) -> bool {
+        self.book().known.contains(&id)
+    }
+
+    /// Records the attempt's latest state; `outstanding`: its request still awaits an answer. An
+    /// attempt not tracked yet came from a journal.
+    pub(crate) fn update(&self, payment: &PendingPayment, outstanding: bool) {
+        let mut book = self.book();
+        match book.attempts.get_mut(&payment.id) {
+            Some(tracked) => {
+                tracked.payment = payment.clone();
+                tracked.outstanding = outstanding;
+            }
+            None => {
+                let tracked = Tracked {
+                    payment: payment.clone(),
+                    outstanding,
+                    journaled: true,
+                };
+                book.attempts.insert(payment.id, tracked);
+            }
         }
     }
-    let claimed = receipts
-        .iter()
-        .filter(|r| {
-            book.claimed
-                .get(r)
-                .is_some_and(|owner| *owner != payment.id)
-        })
-        .copied()
-        .collect();
-    (others, claimed)
-}
 
-/// The attempt a receipt already belongs to, if any.
-pub(crate) fn claimed_by(account: AccountKey, receipt: (i64, i32)) -> Option<AttemptId> {
-    books()
-        .get(&account)
-        .and_then(|book| book.claimed.get(&receipt).copied())
-}
+    /// Forgets a resolved attempt; `receipt` (bot id, receipt message) is claimed by it.
+    pub(crate) fn resolve(&self, id: AttemptId, receipt: Option<(i64, i32)>) {
+        let mut book = self.book();
+        book.settle(id);
+        if let Some(receipt) = receipt {
+            book.claim(receipt, id);
+        }
+    }
 
-/// Unresolved attempts that look like `payment` (see [`PendingPayment::looks_like`]), other
-/// than itself.
-pub(crate) fn look_alikes(account: AccountKey, payment: &PendingPayment) -> Vec<PendingPayment> {
-    books().get(&account).map_or_else(Vec::new, |book| {
-        book.attempts
+    /// Resolves an attempt as paid with `receipt` (bot id, receipt message), unless another attempt
+    /// claimed that receipt first: then nothing changes, and that attempt is returned.
+    pub(crate) fn resolve_paid(&self, id: AttemptId, receipt: (i64, i32)) -> Result<(), AttemptId> {
+        let mut book = self.book();
+        if let Some(owner) = book.claimed.get(&receipt).copied()
+            && owner != id
+        {
+            return Err(owner);
+        }
+        book.settle(id);
+        book.claim(receipt, id);
+        Ok(())
+    }
+
+    /// Unresolved attempts that look like `payment` (other than itself), each with whether its
+    /// request still awaits its answer, and which of `receipts` another attempt claimed — this
+    /// process's attempts from the book, and the `journal`'s unresolved attempts that this process
+    /// does not know (another process's). Read together: an attempt that resolves while a reconcile
+    /// reads the ledger is either still unresolved here or has its receipt claimed here, never
+    /// neither and never both (a journal read earlier would still list it as unresolved).
+    pub(crate) fn look_alikes_and_claims(
+        &self,
+        payment: &PendingPayment,
+        receipts: &[(i64, i32)],
+        journal: Vec<PendingPayment>,
+    ) -> (Vec<Unresolved>, Vec<(i64, i32)>) {
+        let book = self.book();
+        let mut others: Vec<Unresolved> = book
+            .attempts
+            .values()
+            .filter(|t| t.payment.id != payment.id && t.payment.looks_like(payment))
+            .map(|t| (t.payment.clone(), t.outstanding))
+            .collect();
+        for other in journal {
+            if other.id != payment.id
+                && other.looks_like(payment)
+                && !book.known.contains(&other.id)
+                && !others.iter().any(|(o, _)| o.id == other.id)
+            {
+                others.push((other, false));
+            }
+        }
+        let claimed = receipts
+            .iter()
+            .filter(|r| {
+                book.claimed
+                    .get(r)
+                    .is_some_and(|owner| *owner != payment.id)
+            })
+            .copied()
+            .collect();
+        (others, claimed)
+    }
+
+    /// The attempt a receipt already belongs to, if any.
+    pub(crate) fn claimed_by(&self, receipt: (i64, i32)) -> Option<AttemptId> {
+        self.book().claimed.get(&receipt).copied()
+    }
+
+    /// Unresolved attempts that look like `payment` (see [`PendingPayment::looks_like`]), other
+    /// than itself.
+    pub(crate) fn look_alikes(&self, payment: &PendingPayment) -> Vec<PendingPayment> {
+        self.book()
+            .attempts
             .values()
             .map(|t| &t.payment)
             .filter(|other| other.id != payment.id && other.looks_like(payment))
             .cloned()
             .collect()
-    })
-}
+    }
 
-/// How many of the account's attempts await an answer or a 3-D Secure confirmation.
-pub(crate) fn in_flight(account: AccountKey) -> usize {
-    books().get(&account).map_or(0, |book| {
-        book.attempts
+    /// How many of the account's attempts await an answer or a 3-D Secure confirmation.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.book()
+            .attempts
             .values()
             .filter(|t| t.outstanding || t.payment.verification_url().is_some())
             .count()
-    })
+    }
 }

@@ -9,7 +9,7 @@ use grammers_session::updates::UpdatesLike;
 use grammers_tl_types as tl;
 use tokio::sync::mpsc;
 
-use super::{Payments, registry};
+use super::Payments;
 use crate::receipt::{self, PaymentSent};
 
 /// A payment update the app forwarded.
@@ -134,7 +134,7 @@ impl Payments {
                 Some(Event::Notification {
                     kind: n.r#type.clone(),
                     message: n.message.clone(),
-                    in_flight: registry::in_flight(self.inner.account),
+                    in_flight: self.inner.registry.in_flight(),
                 })
             }
             tl::enums::Update::StarsBalance(b) => {

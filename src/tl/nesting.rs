@@ -145,9 +145,9 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn fields(&mut self, def: &'static Def) -> Result<(), NestingError> {
+    fn fields(&mut self, params: &'static [P]) -> Result<(), NestingError> {
         self.push(Frame::Fields {
-            params: &def.params,
+            params,
             next: 0,
             flags: [0; 4],
         })
@@ -180,21 +180,19 @@ impl Walk<'_> {
             },
             Ty::Boxed(type_index) => {
                 let id = self.u32()?;
-                match def(id) {
-                    Some(d) if matches!(d.kind, Kind::Constructor(t) if t == type_index) => {
-                        self.fields(d)
-                    }
+                match SCHEMA.lookup(id) {
+                    Some((Kind::Constructor(t), params)) if t == type_index => self.fields(params),
                     _ => Err(NestingError::UnexpectedConstructor { id }),
                 }
             }
-            Ty::Bare(id) => match def(id) {
-                Some(d) => self.fields(d),
+            Ty::Bare(id) => match SCHEMA.lookup(id) {
+                Some((_, params)) => self.fields(params),
                 None => Err(NestingError::Unknown { what: "type", id }),
             },
             Ty::Any => {
                 let id = self.u32()?;
-                match def(id) {
-                    Some(d) => self.fields(d),
+                match SCHEMA.lookup(id) {
+                    Some((_, params)) => self.fields(params),
                     None => Err(NestingError::UnexpectedConstructor { id }),
                 }
             }

@@ -73,10 +73,25 @@ pub(super) struct Def {
     pub params: Vec<P>,
 }
 
+/// What the walk reads of a definition, kept small and in one table: its id, its kind, and
+/// where its parameters are in [`Schema::params`].
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    id: u32,
+    kind: Kind,
+    start: u32,
+    len: u16,
+}
+
 /// Every definition of the schema, by id.
 #[derive(Debug)]
 pub(super) struct Schema {
     defs: Vec<Def>,
+    /// `defs` as the walk reads them (same order), with every definition's parameters side by
+    /// side in `params`: a constructor costs the walk a slot, an entry and its parameters, in
+    /// compact tables, rather than a scattered allocation each.
+    hot: Vec<Hot>,
+    params: Vec<P>,
     /// An open-addressing table from constructor id to `defs` index + 1 (0: empty slot), at
     /// most half full: one or two probes in a few kilobytes find a definition, where a binary
     /// search over `defs` touches a dozen cache lines on every constructor the walk reads.
@@ -100,13 +115,26 @@ pub(super) static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema::read(API_T
 impl Schema {
     /// The definition with this constructor id.
     pub fn def(&self, id: u32) -> Option<&Def> {
+        self.defs.get(self.index(id)?)
+    }
+
+    /// The kind and the parameters of the definition with this constructor id, from the
+    /// walk's compact tables.
+    pub fn lookup(&self, id: u32) -> Option<(Kind, &[P])> {
+        let hot = self.hot.get(self.index(id)?)?;
+        let start = hot.start as usize;
+        let params = self.params.get(start..start + usize::from(hot.len))?;
+        Some((hot.kind, params))
+    }
+
+    /// The index in `defs` of the definition with this constructor id.
+    fn index(&self, id: u32) -> Option<usize> {
         let mask = self.slots.len().checked_sub(1)?;
         let mut at = slot_of(id) & mask;
         loop {
             let index = usize::from(*self.slots.get(at)?).checked_sub(1)?;
-            let def = self.defs.get(index)?;
-            if def.id == id {
-                return Some(def);
+            if self.hot.get(index)?.id == id {
+                return Some(index);
             }
             at = (at + 1) & mask;
         }
@@ -138,6 +166,8 @@ impl Schema {
         let defs: Vec<Definition> = parse_tl_file(text).filter_map(Result::ok).collect();
         let mut schema = Schema {
             defs: Vec::with_capacity(defs.len()),
+            hot: Vec::new(),
+            params: Vec::new(),
             slots: Vec::new(),
             type_names: Vec::new(),
             elements: Vec::new(),
@@ -181,6 +211,21 @@ impl Schema {
         }
         schema.defs.sort_by_key(|d| d.id);
         schema.defs.dedup_by_key(|d| d.id);
+        for def in &schema.defs {
+            let start = u32::try_from(schema.params.len()).unwrap_or(u32::MAX);
+            // No definition has anywhere near 65 535 parameters; one that did would read as
+            // having none of them, and its values would be refused as truncated or malformed.
+            let len = u16::try_from(def.params.len()).unwrap_or(0);
+            schema
+                .params
+                .extend_from_slice(&def.params[..usize::from(len)]);
+            schema.hot.push(Hot {
+                id: def.id,
+                kind: def.kind,
+                start,
+                len,
+            });
+        }
         schema.slots = slots(&schema.defs);
         schema.depth_bounds();
         schema
