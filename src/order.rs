@@ -220,50 +220,35 @@ impl OrderInfo {
         } else {
             None
         };
+        let info = OrderInfo {
+            name: pick(requested.name, |info| &info.name),
+            phone: pick(requested.phone, |info| &info.phone),
+            email: pick(requested.email, |info| &info.email),
+            shipping_address,
+        };
         Autofill {
-            info: OrderInfo {
-                name: pick(requested.name, |info| &info.name),
-                phone: pick(requested.phone, |info| &info.phone),
-                email: pick(requested.email, |info| &info.email),
-                shipping_address,
-            },
-            missing: Self::missing_in(requested, sources),
+            missing: info.missing(requested),
+            info,
         }
     }
 
-    /// The requested fields that none of `sources` has (blank text counts as absent), in the
-    /// order name, phone, email, shipping address.
-    fn missing_in(requested: &RequestedInfo, sources: &[&OrderInfo]) -> Vec<OrderField> {
-        let text = |get: fn(&OrderInfo) -> &Option<String>| {
-            sources
-                .iter()
-                .any(|info| get(info).as_deref().is_some_and(|text| !is_blank(text)))
-        };
-        let address = sources.iter().any(|info| info.shipping_address.is_some());
+    /// The fields `requested` asks for that this order information lacks (blank text counts
+    /// as absent), in the order name, phone, email, shipping address. [`OrderInfo::autofill`]
+    /// reports these for the order it fills.
+    pub fn missing(&self, requested: &RequestedInfo) -> Vec<OrderField> {
+        let text = |value: &Option<String>| value.as_deref().is_some_and(|text| !is_blank(text));
         [
-            (requested.name && !text(|info| &info.name), OrderField::Name),
+            (requested.name && !text(&self.name), OrderField::Name),
+            (requested.phone && !text(&self.phone), OrderField::Phone),
+            (requested.email && !text(&self.email), OrderField::Email),
             (
-                requested.phone && !text(|info| &info.phone),
-                OrderField::Phone,
-            ),
-            (
-                requested.email && !text(|info| &info.email),
-                OrderField::Email,
-            ),
-            (
-                requested.shipping_address && !address,
+                requested.shipping_address && self.shipping_address.is_none(),
                 OrderField::ShippingAddress,
             ),
         ]
         .into_iter()
         .filter_map(|(missing, field)| missing.then_some(field))
         .collect()
-    }
-
-    /// The fields `requested` asks for that this order information lacks (blank text counts
-    /// as absent): what [`OrderInfo::autofill`] reports as missing with nothing saved.
-    pub fn missing(&self, requested: &RequestedInfo) -> Vec<OrderField> {
-        Self::missing_in(requested, &[self])
     }
 
     /// The local checks of the module docs for the fields in `requested`; fields that are not

@@ -163,15 +163,11 @@ pub struct ConnectionInfo {
     #[serde(default)]
     pub login: LoginInfo,
     /// How long a payment form stays valid, in seconds.
-    #[serde(default = "default_lifetime")]
+    #[serde(default = "crate::scenario::default_lifetime")]
     pub form_lifetime_secs: u64,
     /// How long a 3-D Secure verification stays open, in seconds.
-    #[serde(default = "default_lifetime")]
+    #[serde(default = "crate::scenario::default_lifetime")]
     pub verification_lifetime_secs: u64,
-}
-
-fn default_lifetime() -> u64 {
-    600
 }
 
 /// How to log in to the sandbox, in [`ConnectionInfo`]: connect with one of the guest keys

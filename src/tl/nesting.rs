@@ -301,11 +301,16 @@ fn walk_deepest(bytes: &[u8], root: Ty, limit: usize) -> Result<(usize, usize), 
 /// it can be walked.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn answer_nesting(function_id: u32, bytes: &[u8]) -> Result<usize, NestingError> {
+    walk_deepest(bytes, answer_type(function_id)?, MAX_DEPTH).map(|(_, deepest)| deepest)
+}
+
+/// The type the function `function_id` returns.
+fn answer_type(function_id: u32) -> Result<Ty, NestingError> {
     match def(function_id) {
         Some(Def {
             kind: Kind::Function(ret),
             ..
-        }) => walk_deepest(bytes, *ret, MAX_DEPTH).map(|(_, deepest)| deepest),
+        }) => Ok(*ret),
         _ => Err(NestingError::Unknown {
             what: "function",
             id: function_id,
@@ -316,10 +321,8 @@ pub(crate) fn answer_nesting(function_id: u32, bytes: &[u8]) -> Result<usize, Ne
 /// The deepest any answer to the function `function_id` can nest, by its schema, if that is
 /// bounded (no type in it reaches itself).
 pub(crate) fn answer_depth_bound(function_id: u32) -> Option<usize> {
-    SCHEMA
-        .answer_depth(function_id)
-        .filter(|depth| *depth != super::schema::UNBOUNDED)
-        .map(usize::from)
+    let depth = SCHEMA.ty_depth(answer_type(function_id).ok()?);
+    (depth != super::schema::UNBOUNDED).then_some(usize::from(depth))
 }
 
 /// Checks a serialized function call (constructor id first), including the query inside
@@ -348,16 +351,7 @@ pub fn check_function_with(bytes: &[u8], limit: usize) -> Result<usize, NestingE
 
 /// Checks a serialized answer to the function `function_id` (its return value).
 pub fn check_answer(function_id: u32, bytes: &[u8]) -> Result<usize, NestingError> {
-    match def(function_id) {
-        Some(Def {
-            kind: Kind::Function(ret),
-            ..
-        }) => walk(bytes, *ret, MAX_DEPTH),
-        _ => Err(NestingError::Unknown {
-            what: "function",
-            id: function_id,
-        }),
-    }
+    walk(bytes, answer_type(function_id)?, MAX_DEPTH)
 }
 
 /// Checks a serialized boxed value of the type named `type_name` as the schema writes it
@@ -408,7 +402,7 @@ impl<R: RemoteCall + Identifiable> Deserializable for Checked<R> {
         }
         let mut bytes = Vec::new();
         buf.read_to_end(&mut bytes)?;
-        decode_answer::<R>(&bytes).map(Checked)
+        decode_walked::<R>(&bytes).map(Checked)
     }
 }
 
@@ -426,8 +420,17 @@ pub(crate) fn decode_answer<R: RemoteCall + Identifiable>(
     bytes: &[u8],
 ) -> grammers_tl_types::deserialize::Result<R::Return> {
     if is_bounded(R::CONSTRUCTOR_ID) {
-        return R::Return::from_bytes(bytes);
+        R::Return::from_bytes(bytes)
+    } else {
+        decode_walked::<R>(bytes)
     }
+}
+
+/// Decodes the serialized answer to a request `R` once the walk found it within
+/// [`MAX_DEPTH`].
+fn decode_walked<R: RemoteCall + Identifiable>(
+    bytes: &[u8],
+) -> grammers_tl_types::deserialize::Result<R::Return> {
     if let Err(error @ NestingError::TooDeep { .. }) = check_answer(R::CONSTRUCTOR_ID, bytes) {
         tracing::warn!(
             method = name_of(R::CONSTRUCTOR_ID).unwrap_or("?"),

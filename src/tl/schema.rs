@@ -231,18 +231,10 @@ impl Schema {
         schema
     }
 
-    /// The deepest nesting of an answer to the function `function_id`, as the walk counts it,
-    /// or [`UNBOUNDED`]; `None` for an unknown function.
-    pub fn answer_depth(&self, function_id: u32) -> Option<u8> {
-        match self.def(function_id)?.kind {
-            Kind::Function(ty) => Some(self.ty_depth(ty)),
-            Kind::Constructor(_) => None,
-        }
-    }
-
-    /// The depth bound of a value of type `ty` (see [`Schema::type_depth`]) from the current
-    /// estimates: vectors count one level each, objects their definition's bound, scalars none.
-    fn ty_depth(&self, mut ty: Ty) -> u8 {
+    /// The deepest a value of type `ty` can nest, as the walk counts it, or [`UNBOUNDED`] (see
+    /// [`Schema::type_depth`]; while those are computed, from the current estimates): vectors
+    /// count one level each, objects their definition's bound, scalars none.
+    pub fn ty_depth(&self, mut ty: Ty) -> u8 {
         let mut vectors: u8 = 0;
         loop {
             let inner = match ty {
@@ -457,9 +449,9 @@ mod tests {
         assert!(misses.iter().all(|id| schema.def(*id).is_none()));
         // Depth bounds: the form and the validated order cannot nest; an answer with `Updates`
         // (messages, rich text) can nest without end.
-        let depth = |name: &str| {
-            let id = schema.defs.iter().find(|d| d.name == name).unwrap().id;
-            schema.answer_depth(id).unwrap()
+        let depth = |name: &str| match schema.defs.iter().find(|d| d.name == name).unwrap().kind {
+            Kind::Function(ty) => schema.ty_depth(ty),
+            Kind::Constructor(_) => panic!("{name} is not a function"),
         };
         assert!(
             depth("payments.getPaymentForm") < 20,

@@ -18,21 +18,7 @@ const COLUMNS: [&str; 7] = [
     "source",
 ];
 
-/// The methods the catalog covers; `*` in the `methods` column stands for all of them.
-const METHODS: [&str; 12] = [
-    "payments.getPaymentForm",
-    "payments.validateRequestedInfo",
-    "payments.sendPaymentForm",
-    "payments.sendStarsForm",
-    "payments.getPaymentReceipt",
-    "payments.getSavedInfo",
-    "payments.clearSavedInfo",
-    "account.getPassword",
-    "account.getTmpPassword",
-    "payments.getStarsStatus",
-    "payments.getStarsTransactions",
-    "payments.getStarsTopupOptions",
-];
+include!("methods.rs");
 
 /// `recovery` tokens and the `RecoveryRule` each one names (`fix_field:` is handled apart).
 const RECOVERIES: [(&str, &str); 8] = [
@@ -199,14 +185,18 @@ fn parse_row(line: &str) -> Result<Row, String> {
     }
     let any_method = methods == "*";
     let methods: Vec<String> = if any_method {
-        METHODS.map(str::to_owned).to_vec()
+        CATALOG_METHODS.map(str::to_owned).to_vec()
     } else {
         methods.split(',').map(|m| m.trim().to_owned()).collect()
     };
     let unique: HashSet<&String> = methods.iter().collect();
-    if unique.len() != methods.len() || methods.iter().any(|m| !METHODS.contains(&m.as_str())) {
+    if unique.len() != methods.len()
+        || methods
+            .iter()
+            .any(|m| !CATALOG_METHODS.contains(&m.as_str()))
+    {
         return Err(format!(
-            "methods {methods:?}: each once, from {METHODS:?}, or `*`"
+            "methods {methods:?}: each once, from {CATALOG_METHODS:?}, or `*`"
         ));
     }
     if meaning.is_empty() || meaning.ends_with('.') {

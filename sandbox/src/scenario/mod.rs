@@ -88,7 +88,9 @@ pub struct Scenario {
     pub verification_lifetime_secs: u64,
 }
 
-fn default_lifetime() -> u64 {
+/// The lifetime of forms and verifications unless a scenario sets one (Telegram's: 600 s);
+/// the connection file's default as well.
+pub(crate) fn default_lifetime() -> u64 {
     600
 }
 

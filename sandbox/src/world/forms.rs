@@ -4,6 +4,20 @@
 use super::*;
 
 impl World {
+    /// The invoice a resolved reference points at.
+    pub(super) fn invoice(&self, key: InvoiceKey) -> RpcResult<&InvoiceState> {
+        self.invoices
+            .get(key.invoice)
+            .ok_or_else(|| RpcFail::bad("INVOICE_INVALID"))
+    }
+
+    /// The merchant bot selling an invoice.
+    pub(super) fn merchant_of(&self, invoice: &InvoiceState) -> RpcResult<&Merchant> {
+        self.merchants
+            .get(&invoice.spec.merchant)
+            .ok_or_else(|| RpcFail::bad("BOT_INVOICE_INVALID"))
+    }
+
     pub(super) fn resolve_invoice(
         &self,
         user: i64,
@@ -65,15 +79,9 @@ impl World {
         if self.receipt_of(user, key).is_some() {
             return Err(RpcFail::bad("INVOICE_ALREADY_PAID"));
         }
-        let invoice = self
-            .invoices
-            .get(key.invoice)
-            .ok_or_else(|| RpcFail::bad("INVOICE_INVALID"))?;
+        let invoice = self.invoice(key)?;
         let total = invoice.total()?;
-        let merchant = self
-            .merchants
-            .get(&invoice.spec.merchant)
-            .ok_or_else(|| RpcFail::bad("BOT_INVOICE_INVALID"))?;
+        let merchant = self.merchant_of(invoice)?;
         let account = self.account(user)?;
         let form_id = loop {
             let id = rand::random::<i64>() & i64::MAX;
@@ -160,17 +168,11 @@ impl World {
         req: &tl::functions::payments::ValidateRequestedInfo,
     ) -> RpcResult<tl::enums::payments::ValidatedRequestedInfo> {
         let key = self.resolve_invoice(user, &req.invoice)?;
-        let invoice = self
-            .invoices
-            .get(key.invoice)
-            .ok_or_else(|| RpcFail::bad("INVOICE_INVALID"))?;
+        let invoice = self.invoice(key)?;
         let info = info_from_tl(req.info.clone());
         merchant::check_order_info(&invoice.spec, &info).map_err(RpcFail::bad)?;
         let options = if invoice.spec.flexible {
-            let merchant = self
-                .merchants
-                .get(&invoice.spec.merchant)
-                .ok_or_else(|| RpcFail::bad("BOT_INVOICE_INVALID"))?;
+            let merchant = self.merchant_of(invoice)?;
             let country = info
                 .shipping_address
                 .as_ref()

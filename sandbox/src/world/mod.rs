@@ -523,9 +523,9 @@ mod tests {
     use super::*;
     use crate::scenario::ALICE;
 
-    #[test]
-    fn expired_forms_are_forgotten_once_they_pile_up() {
-        let mut world = World::new(&Scenario::default_world(), "http://127.0.0.1:1").unwrap();
+    /// The default world, and a request for the e-book's form.
+    fn ebook_world() -> (World, tl::functions::payments::GetPaymentForm) {
+        let world = World::new(&Scenario::default_world(), "http://127.0.0.1:1").unwrap();
         let request = tl::functions::payments::GetPaymentForm {
             invoice: tl::types::InputInvoiceSlug {
                 slug: "ebook".into(),
@@ -533,6 +533,12 @@ mod tests {
             .into(),
             theme_params: None,
         };
+        (world, request)
+    }
+
+    #[test]
+    fn expired_forms_are_forgotten_once_they_pile_up() {
+        let (mut world, request) = ebook_world();
         for _ in 0..1000 {
             world.get_payment_form(ALICE, &request).unwrap();
         }
@@ -568,14 +574,7 @@ mod tests {
 
     #[test]
     fn expired_forms_stay_while_few() {
-        let mut world = World::new(&Scenario::default_world(), "http://127.0.0.1:1").unwrap();
-        let request = tl::functions::payments::GetPaymentForm {
-            invoice: tl::types::InputInvoiceSlug {
-                slug: "ebook".into(),
-            }
-            .into(),
-            theme_params: None,
-        };
+        let (mut world, request) = ebook_world();
         world.get_payment_form(ALICE, &request).unwrap();
         world.advance_clock(FORM_LIFETIME + Duration::from_secs(1));
         world.get_payment_form(ALICE, &request).unwrap();

@@ -4,25 +4,33 @@
 use super::*;
 
 impl World {
+    /// What a send pays: the invoice reference resolved, the total of the user's open form for
+    /// it, and the invoice, which must be paid in Stars (`stars`) or not.
+    fn form_invoice(
+        &self,
+        user: i64,
+        input: &tl::enums::InputInvoice,
+        form_id: i64,
+        stars: bool,
+    ) -> RpcResult<(InvoiceKey, i64, &InvoiceState)> {
+        let key = self.resolve_invoice(user, input)?;
+        let form_total = self.open_form(user, form_id, key)?.total;
+        let invoice = self.invoice(key)?;
+        if invoice.is_stars() != stars {
+            return Err(RpcFail::bad("FORM_UNSUPPORTED"));
+        }
+        Ok((key, form_total, invoice))
+    }
+
     /// `payments.sendPaymentForm`.
     pub fn send_payment_form(
         &mut self,
         user: i64,
         req: &tl::functions::payments::SendPaymentForm,
     ) -> RpcResult<tl::enums::payments::PaymentResult> {
-        let key = self.resolve_invoice(user, &req.invoice)?;
-        let form_total = self.open_form(user, req.form_id, key)?.total;
-        let invoice = self
-            .invoices
-            .get(key.invoice)
-            .ok_or_else(|| RpcFail::bad("INVOICE_INVALID"))?;
-        if invoice.is_stars() {
-            return Err(RpcFail::bad("FORM_UNSUPPORTED"));
-        }
-        let merchant = self
-            .merchants
-            .get(&invoice.spec.merchant)
-            .ok_or_else(|| RpcFail::bad("BOT_INVOICE_INVALID"))?;
+        let (key, form_total, invoice) =
+            self.form_invoice(user, &req.invoice, req.form_id, false)?;
+        let merchant = self.merchant_of(invoice)?;
 
         // Order info and shipping.
         let validated = match &req.requested_info_id {
@@ -168,22 +176,12 @@ impl World {
         user: i64,
         req: &tl::functions::payments::SendStarsForm,
     ) -> RpcResult<tl::enums::payments::PaymentResult> {
-        let key = self.resolve_invoice(user, &req.invoice)?;
-        let form_total = self.open_form(user, req.form_id, key)?.total;
-        let invoice = self
-            .invoices
-            .get(key.invoice)
-            .ok_or_else(|| RpcFail::bad("INVOICE_INVALID"))?;
-        if !invoice.is_stars() {
-            return Err(RpcFail::bad("FORM_UNSUPPORTED"));
-        }
+        let (key, form_total, invoice) =
+            self.form_invoice(user, &req.invoice, req.form_id, true)?;
         if invoice.total()? != form_total {
             return Err(RpcFail::new(406, "STARS_FORM_AMOUNT_MISMATCH"));
         }
-        let merchant = self
-            .merchants
-            .get(&invoice.spec.merchant)
-            .ok_or_else(|| RpcFail::bad("BOT_INVOICE_INVALID"))?;
+        let merchant = self.merchant_of(invoice)?;
         if self.account(user)?.stars < form_total {
             return Err(RpcFail::bad("BALANCE_TOO_LOW"));
         }
@@ -217,10 +215,7 @@ impl World {
         let now = self.now();
         let date = to_i32(now);
         let serial = self.next_serial();
-        let invoice = self
-            .invoices
-            .get(order.key.invoice)
-            .ok_or_else(|| RpcFail::bad("INVOICE_INVALID"))?;
+        let invoice = self.invoice(order.key)?;
         let bot = invoice.spec.merchant;
         let slug = invoice.spec.slug.clone();
         let currency = invoice.spec.currency.clone();
